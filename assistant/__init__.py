@@ -1,0 +1,3 @@
+"""Arabic document question answering with verified citations."""
+
+__version__ = "0.1.0"

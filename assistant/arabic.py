@@ -1,0 +1,119 @@
+"""Arabic text for matching: normalisation, tokens, light stems, sentences.
+
+Everything here is for *matching*. Displayed and quoted text is never altered:
+functions that cut text return character offsets into the original string.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
+_TATWEEL = "\u0640"
+_CHAR_MAP = str.maketrans({
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه",
+    **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
+    **{chr(0x06F0 + d): str(d) for d in range(10)},  # Eastern (Persian) digits
+    "\u066b": ".", "\u066c": ",",
+})
+_TOKEN = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+", re.UNICODE)
+_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+_LATIN_LETTER = re.compile("[A-Za-z]")
+
+STOPWORDS = frozenset(
+    """في من على الى عن ما ماذا هل كم متى اين من هو هي هم هن انا نحن انت التي الذي الذين اللتي اللذين
+    ان او ثم او لا لم لن قد كان كانت يكون تكون مع بين عند حتى كل بعض اي هذا هذه ذلك تلك هناك هنا
+    منذ خلال بعد قبل حول ضد دون لدي لدى ايضا كما اذا لكن بل مثل عبر و ف ب ل ك وما وكم وما فما اما
+    كيف لماذا لما الا غير يا وهو وهي وقد وكان وكانت التى او اذ به بها له لها فيه فيها منه منها عنه عنها
+    الي اليه اليها عليه عليها تم ذات ذو سوف
+    the a an of in on at to for by with from and or is are was were be been what which who whom
+    whose when where why how did does do many much""".split()
+)
+
+# light stemming (Larkey et al. style light10, simplified), on normalised text
+_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+_SUFFIXES = ("هما", "تها", "تهم", "ات", "ان", "ون", "ين", "يه", "ها", "هم", "هن", "كم", "نا", "يه", "ه", "ي")
+
+
+def normalize(text: str) -> str:
+    """Fold the variation that should not matter for matching."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
+    return text.translate(_CHAR_MAP).lower()
+
+
+def light_stem(token: str) -> str:
+    """Strip one clitic/article prefix and one suffix, keeping at least 2-3 letters."""
+    if not _ARABIC_LETTER.match(token):
+        return token
+    for p in _PREFIXES:
+        if token.startswith(p) and len(token) - len(p) >= 3:
+            token = token[len(p):]
+            break
+    for s in _SUFFIXES:
+        if token.endswith(s) and len(token) - len(s) >= 2:
+            token = token[: -len(s)]
+            break
+    return token
+
+
+def words(text: str) -> list[str]:
+    """Normalised word tokens (Arabic, Latin and numbers)."""
+    return _TOKEN.findall(normalize(text))
+
+
+def terms(text: str, keep_stopwords: bool = False) -> list[str]:
+    """Index terms: the normalised word and, for Arabic words, ``~`` + its light stem."""
+    out: list[str] = []
+    for w in words(text):
+        if not keep_stopwords and w in STOPWORDS:
+            continue
+        out.append(w)
+        if _ARABIC_LETTER.match(w):
+            out.append("~" + light_stem(w))
+    return out
+
+
+def content_words(text: str) -> list[str]:
+    """Normalised words without stopwords and 1-letter tokens (for coverage measures)."""
+    return [w for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+def script_of(text: str) -> str:
+    """'ar', 'latin' or 'other' by majority of letters."""
+    ar = len(_ARABIC_LETTER.findall(text))
+    lat = len(_LATIN_LETTER.findall(text))
+    if ar == lat == 0:
+        return "other"
+    return "ar" if ar >= lat else "latin"
+
+
+_SENTENCE_END = re.compile(r"(?<![0-9])[.!?؟؛;](?=\s|$|[\"'»”)])[\"'»”)]*|\n+")
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
+    """(start, end) offsets of sentences in ``text[start:end]``, whitespace trimmed.
+
+    Ends at . ! ? ؟ ؛ ; (not inside numbers such as 3.5) and at line breaks.
+    """
+    end = len(text) if end is None else end
+    pos = start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        yield from _trimmed(text, pos, m.end())
+        pos = m.end()
+    yield from _trimmed(text, pos, end)
+
+
+def _trimmed(text: str, a: int, b: int) -> Iterator[tuple[int, int]]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    if b > a and any(ch.isalnum() for ch in text[a:b]):
+        yield a, b
+
+
+def split_sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in sentence_spans(text)]

@@ -1,0 +1,214 @@
+"""The ``assistant`` command. Library errors become friendly messages only here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .settings import Settings, set_offline_switches
+
+
+class Context:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._assistant = None
+
+    @property
+    def assistant(self):
+        if self._assistant is None:
+            from .pipeline import Assistant
+
+            self._assistant = Assistant(self.settings)
+        return self._assistant
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def run_guarded(fn):
+    """Turn the library's known errors into one clear line (exit 1)."""
+    from .embeddings import ModelNotFoundError
+    from .pipeline import QuestionError
+
+    try:
+        return fn()
+    except (ModelNotFoundError, QuestionError) as exc:
+        _fail(str(exc))
+    except KeyError as exc:
+        _fail(str(exc.args[0]) if exc.args else str(exc))
+
+
+def _read_history(path: str | None) -> list[tuple[str, str]]:
+    if not path:
+        return []
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        _fail(f"cannot read history file {path}: {exc}")
+    if not isinstance(data, list) or not all(isinstance(t, list | tuple) and len(t) == 2 for t in data):
+        _fail(f"{path}: history must be a JSON list of [user, assistant] pairs")
+    return [(str(u), str(a)) for u, a in data]
+
+
+@click.group()
+@click.option("--index-dir", type=click.Path(path_type=Path), envvar="ASSISTANT_INDEX_DIR", help="Index folder (default: index/).")
+@click.option("--docs-dir", type=click.Path(path_type=Path), envvar="ASSISTANT_DOCS_DIR", help="Documents folder (default: seeds/).")
+@click.option("--model", "embedding_model", envvar="ASSISTANT_EMBEDDING_MODEL", help="sentence-transformers model name or folder.")
+@click.pass_context
+def main(ctx: click.Context, index_dir, docs_dir, embedding_model):
+    """Arabic document question answering with verified citations."""
+    set_offline_switches()
+    try:
+        settings = Settings.from_env(index_dir=index_dir, docs_dir=docs_dir, embedding_model=embedding_model)
+    except ValueError as exc:
+        _fail(str(exc))
+    ctx.obj = Context(settings)
+
+
+@main.command()
+@click.option("--prepare", is_flag=True, help="Build/cache the default model now if needed.")
+@click.pass_obj
+def model(obj: Context, prepare: bool):
+    """Show which embedding model is used, from where, and its dimension."""
+    from .embeddings import SentenceEmbedder, resolve_model
+
+    def show():
+        info = resolve_model(obj.settings, build=True)
+        embedder = SentenceEmbedder(obj.settings, info)
+        i = embedder.info
+        click.echo(f"model:  {i.name}\nfrom:   {i.origin}\npath:   {i.path}\ndim:    {i.dimension}\n"
+                   f"prefixes: query={i.query_prefix!r} passage={i.passage_prefix!r}")
+
+    run_guarded(show)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_obj
+def ingest(obj: Context, paths, quiet: bool):
+    """Index documents (default: the docs folder); only new or changed files are embedded."""
+    for p in paths:
+        if not p.exists():
+            _fail(f"{p}: no such file or folder")
+    report = run_guarded(lambda: obj.assistant.ingest(list(paths) or None, progress=not quiet))
+    for label, names in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+        for name in names:
+            click.echo(f"{label}: {name}")
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    click.echo(report.summary())
+
+
+@main.command()
+@click.argument("source")
+@click.pass_obj
+def remove(obj: Context, source: str):
+    """Remove a document (by file name) from the index."""
+    if not run_guarded(lambda: obj.assistant.remove(source)):
+        _fail(f"no indexed document named {source!r}")
+    click.echo(f"removed: {source}")
+
+
+@main.command()
+@click.pass_obj
+def documents(obj: Context):
+    """List the indexed documents."""
+    for d in run_guarded(obj.assistant.documents):
+        click.echo(f"{d.source}\t{d.chunks} chunks\t{d.chars} chars\t{d.indexed_at}\t{d.title}")
+
+
+def _print_answer(answer, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        return
+    click.echo(answer.answer)
+    if answer.notice:
+        click.echo(f"({answer.notice})", err=True)
+    for c in answer.citations:
+        click.echo(f"  [{c.n}] {c.source} {c.start}-{c.end} ({c.chunk_id})")
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON contract.")
+@click.option("--history", "history_file", type=click.Path(), help="JSON file: list of [user, assistant] pairs.")
+@click.option("--top-k", type=int, default=None)
+@click.option("--mode", type=click.Choice(["extractive", "llm"]), default=None)
+@click.pass_obj
+def ask(obj: Context, question: str, as_json: bool, history_file, top_k, mode):
+    """Answer one question with citations."""
+    history = _read_history(history_file)
+
+    def run():
+        obj.assistant.ensure_index(progress=not as_json)
+        return obj.assistant.ask(question, history, top_k=top_k, mode=mode)
+
+    _print_answer(run_guarded(run), as_json)
+
+
+@main.command()
+@click.pass_obj
+def chat(obj: Context):
+    """Chat in the terminal; follow-up questions use the conversation."""
+    from .pipeline import QuestionError
+
+    run_guarded(lambda: obj.assistant.ensure_index())
+    history: list[tuple[str, str]] = []
+    click.echo("اكتب سؤالك (سطر فارغ أو Ctrl-D للخروج):")
+    while True:
+        try:
+            question = input("> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question:
+            break
+        try:
+            answer = obj.assistant.ask(question, history)
+        except QuestionError as exc:
+            click.echo(str(exc))
+            continue
+        _print_answer(answer, as_json=False)
+        history.append((question, answer.answer))
+
+
+@main.command()
+@click.argument("chunk_id")
+@click.option("--context", "chars", type=int, default=300, help="Characters of surrounding text.")
+@click.pass_obj
+def lookup(obj: Context, chunk_id: str, chars: int):
+    """Print a passage inside its document, the span marked with >>> <<<."""
+    found = run_guarded(lambda: obj.assistant.lookup(chunk_id))
+    before, passage, after = found.context(chars)
+    c = found.chunk
+    click.echo(f"{c.chunk_id}  {c.source} [{c.start}:{c.end}]  {found.title}")
+    click.echo(f"{'…' if c.start - len(before) > 0 else ''}{before}>>>{passage}<<<{after}{'…' if c.end + len(after) < len(found.document) else ''}")
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
+@click.option("--port", type=int, default=None)
+@click.pass_obj
+def serve(obj: Context, host, port):
+    """Start the browser app (builds or updates the index first)."""
+    from .app import serve as serve_app
+
+    settings = obj.settings.with_(**{k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    run_guarded(lambda: serve_app(settings))
+
+
+def _register_optional_commands() -> None:
+    from .evaluation import eval_command
+
+    main.add_command(eval_command, "eval")
+
+
+_register_optional_commands()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

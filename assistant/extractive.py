@@ -1,0 +1,199 @@
+"""The default answer engine (no LLM): cite verbatim sentences from the passages.
+
+Every candidate sentence of the retrieved passages is scored by
+  * semantic similarity to the question (the same embedder as retrieval),
+  * idf-weighted coverage of the question's content words (normalised, light-stemmed),
+  * whether it holds the kind of answer asked for (a number for كم, a date for متى ...),
+  * the rank of its passage.
+The best one or two sentences become the answer, each followed by its marker.
+When the evidence is weak the engine refuses (see ``confidence``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from . import arabic
+from .types import Citation, Hit
+
+# words that frame a question rather than ask about the documents' content
+QUESTION_FRAME = frozenset(arabic.normalize(w) for w in """المذكور المذكورة المذكورين ذكر ذكرت يذكر الخبر المقال النص
+    البيان الوثيقة الوثائق المستند حسب وفق وفقا تحدث تحدثت قال قالت أي اي هو هي ماهي ماهو عدد
+    mentioned article text document according say said""".split())
+
+_NUMBER = re.compile(r"[0-9٠-٩]|\b(ألف|الف|آلاف|مليون|ملايين|مليار|مئة|مائة|عشر|عشرين|ثلاثين|أربعين|خمسين|نصف|ربع)")
+_DATE = re.compile(r"\b(19|20)[0-9]{2}\b|[٠-٩]{4}|يناير|فبراير|مارس|أبريل|ابريل|مايو|يونيو|يوليو|أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر|"
+                   r"كانون|شباط|آذار|نيسان|أيار|حزيران|تموز|آب|أيلول|تشرين|العام|عام|سنة|يوم")
+_PLACE = re.compile(r"مدينة|بمدينة|العاصمة|محافظة|إقليم|ولاية|منطقة|دولة|في [A-Z]")
+_QTYPES = (
+    ("number", re.compile(r"\bكم\b|\bعدد\b|\bنسبه\b|how many|how much|what percentage|number of")),
+    ("date", re.compile(r"\bمتي\b|\bتاريخ\b|في اي (عام|سنه|شهر|يوم)|\bwhen\b|what year|what date|which year")),
+    ("person", re.compile(r"^\s*(من|ومن)\s|\bمن (هو|هي|هم)\b|\bwho\b|\bwhom\b")),
+    ("place", re.compile(r"\bاين\b|في اي (مدينه|دوله|بلد|مكان)|ما (المدينه|الدوله)|\bwhere\b|which (city|country|place)")),
+)
+
+
+def question_type(question: str) -> str:
+    q = arabic.normalize(question)
+    for name, pattern in _QTYPES:
+        if pattern.search(q):
+            return name
+    return "other"
+
+
+def _holds_type(kind: str, sentence: str) -> bool:
+    if kind == "number":
+        return bool(_NUMBER.search(sentence))
+    if kind == "date":
+        return bool(_DATE.search(sentence))
+    if kind == "place":
+        return bool(_PLACE.search(sentence))
+    return False
+
+
+@dataclass(frozen=True)
+class Candidate:
+    source: str
+    chunk_id: str
+    start: int
+    end: int
+    text: str
+    rank: int  # rank of its passage, from 1
+
+
+@dataclass(frozen=True)
+class Scored:
+    candidate: Candidate
+    score: float
+    dense: float
+    coverage: float
+    typed: bool
+
+
+class ExtractiveAnswerer:
+    def __init__(self, embedder, lexical, max_sentences: int = 2):
+        self.embedder = embedder
+        self.lexical = lexical
+        self.max_sentences = max_sentences
+        self._spans: dict[tuple[str, int], list[tuple[int, int]]] = {}
+
+    # ----------------------------------------------------------- candidates
+    def _doc_spans(self, source: str, text: str) -> list[tuple[int, int]]:
+        key = (source, hash(text))
+        if key not in self._spans:
+            self._spans[key] = list(arabic.sentence_spans(text))
+        return self._spans[key]
+
+    def candidates(self, hits: list[Hit], texts: dict[str, str]) -> list[Candidate]:
+        seen: set[tuple[str, int, int]] = set()
+        out: list[Candidate] = []
+        for rank, hit in enumerate(hits, start=1):
+            c = hit.chunk
+            text = texts[c.source]
+            for a, b in self._doc_spans(c.source, text):
+                if b <= c.start or a >= c.end or (c.source, a, b) in seen:
+                    continue
+                # a sentence must mostly lie inside the passage that was retrieved
+                if min(b, c.end) - max(a, c.start) < 0.5 * (b - a):
+                    continue
+                seen.add((c.source, a, b))
+                out.append(Candidate(c.source, c.chunk_id, a, b, text[a:b], rank))
+        return out
+
+    # -------------------------------------------------------------- scoring
+    def _idf(self, term: str) -> float:
+        n = max(self.lexical.size, 1)
+        df = self.lexical.doc_freq(term)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def question_terms(self, question: str) -> list[tuple[str, float]]:
+        """(word, weight) for the content words of the question."""
+        out = []
+        for w in dict.fromkeys(arabic.content_words(question)):
+            if w in QUESTION_FRAME:
+                continue
+            stem = arabic.light_stem(w)
+            df_term = w if self.lexical.doc_freq(w) >= self.lexical.doc_freq("~" + stem) else "~" + stem
+            out.append((w, self._idf(df_term)))
+        return out
+
+    @staticmethod
+    def _covers(word: str, sentence_terms: set[str]) -> bool:
+        return word in sentence_terms or ("~" + arabic.light_stem(word)) in sentence_terms
+
+    def coverage(self, terms: list[tuple[str, float]], text: str) -> float:
+        total = sum(w for _, w in terms)
+        if total == 0:
+            return 0.0
+        st = set(arabic.terms(text, keep_stopwords=True))
+        return sum(w for t, w in terms if self._covers(t, st)) / total
+
+    def missing_weight(self, terms: list[tuple[str, float]]) -> float:
+        """Share of the question's weight carried by words the corpus never uses."""
+        total = sum(w for _, w in terms)
+        if total == 0:
+            return 0.0
+        missing = sum(w for t, w in terms if self.lexical.doc_freq(t) == 0 and self.lexical.doc_freq("~" + arabic.light_stem(t)) == 0)
+        return missing / total
+
+    def score(self, question: str, query: str, candidates: list[Candidate]) -> list[Scored]:
+        if not candidates:
+            return []
+        import numpy as np
+
+        q = np.asarray(self.embedder.embed_many([query], as_query=True))[0]
+        s = np.asarray(self.embedder.embed_many([c.text for c in candidates]))
+        dense = s @ q
+        kind = question_type(question)
+        terms = self.question_terms(question)
+        context_terms = self.question_terms(query) if query != question else terms
+        out = []
+        for c, d in zip(candidates, dense, strict=True):
+            cov = self.coverage(terms, c.text)
+            ctx = self.coverage(context_terms, c.text) if context_terms is not terms else cov
+            typed = _holds_type(kind, c.text)
+            dense_part = min(max((float(d) - 0.70) / 0.20, 0.0), 1.0)
+            score = 0.45 * dense_part + 0.35 * cov + 0.10 * ctx + 0.10 * typed + 0.05 / c.rank
+            if len(c.text) < 25:  # headings and fragments rarely answer anything
+                score -= 0.1
+            out.append(Scored(c, score, float(d), cov, typed))
+        return sorted(out, key=lambda x: -x.score)
+
+    # --------------------------------------------------------------- answer
+    def confidence(self, question: str, best: Scored) -> float:
+        """0..1: how sure we are the passages answer the question at all."""
+        dense_part = min(max((best.dense - 0.75) / 0.15, 0.0), 1.0)
+        if arabic.script_of(question) != "ar":  # lexical evidence does not cross languages
+            return dense_part
+        terms = self.question_terms(question)
+        missing = self.missing_weight(terms)
+        return max(0.0, 0.5 * dense_part + 0.5 * best.coverage - 0.8 * missing)
+
+    def answer(self, question: str, query: str, hits: list[Hit], texts: dict[str, str]):
+        """(ranked sentences, chosen sentences, confidence) for the question."""
+        ranked = self.score(question, query, self.candidates(hits, texts))
+        if not ranked:
+            return ranked, [], 0.0
+        chosen = [ranked[0]]
+        terms = self.question_terms(question)
+        for other in ranked[1:4]:
+            if len(chosen) >= self.max_sentences:
+                break
+            gain = self.coverage(terms, chosen[0].candidate.text + " " + other.candidate.text) - chosen[0].coverage
+            if other.score >= ranked[0].score - 0.08 and gain > 0.15:
+                chosen.append(other)
+        first = chosen[0].candidate.source
+        chosen.sort(key=lambda s: (s.candidate.source != first, s.candidate.start))
+        return ranked, chosen, self.confidence(question, ranked[0])
+
+
+def compose(chosen: list[Scored]) -> tuple[str, tuple[Citation, ...]]:
+    """Answer text of verbatim sentences, each followed by its marker [n]."""
+    parts, cites = [], []
+    for n, s in enumerate(chosen, start=1):
+        c = s.candidate
+        parts.append(f"{c.text} [{n}]")
+        cites.append(Citation(n, c.source, c.chunk_id, c.start, c.end, c.text))
+    return " ".join(parts), tuple(cites)

@@ -1,0 +1,45 @@
+"""Small deterministic stand-ins used by the fast tests and by demos without a model."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from . import arabic
+from .embeddings import ModelInfo
+
+
+class HashingEmbedder:
+    """Bag of normalised terms hashed into a fixed vector: similar words → similar vectors.
+
+    Implements the same interface as ``SentenceEmbedder`` (langchain-compatible
+    ``embed_documents`` / ``embed_query``), so the whole pipeline runs in milliseconds.
+    """
+
+    def __init__(self, dim: int = 256):
+        self.dim = dim
+        self.info = ModelInfo("fake-hashing", "in memory", "", dim, "", "")
+        self.calls = 0
+
+    @property
+    def fingerprint(self) -> str:
+        return f"fake-hashing|{self.dim}"
+
+    def _vector(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        for t in arabic.terms(text):
+            h = int(hashlib.md5(t.encode()).hexdigest(), 16)
+            v[h % self.dim] += 1.0 if t.startswith("~") else 0.5
+        n = np.linalg.norm(v)
+        return v / n if n else v + 1.0 / np.sqrt(self.dim)
+
+    def embed_many(self, texts, as_query: bool = False) -> np.ndarray:
+        self.calls += len(texts)
+        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def embed_documents(self, texts):
+        return self.embed_many(list(texts)).tolist()
+
+    def embed_query(self, text):
+        return self._vector(text).tolist()

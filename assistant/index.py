@@ -1,0 +1,301 @@
+"""The persisted index: Chroma vectors + BM25 + a catalog, updated incrementally.
+
+Layout under ``index_dir``::
+
+    chroma/          chromadb PersistentClient (cosine space); may hold stale vectors
+    gen-<stamp>/     one complete generation: catalog.json, chunks.jsonl, texts.jsonl, bm25/
+    CURRENT          the name of the live generation (replaced atomically)
+
+A generation is written in full and only then made live by replacing CURRENT, so
+an interrupted ingest leaves the previous index usable. Vectors are keyed by
+``<chunk_id>@<content hash>`` and dense hits are kept only when the live catalog
+knows them, so vectors written by an interrupted run are ignored, and removed on
+the next successful ingest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .chunking import chunk_document
+from .lexical import LexicalIndex
+from .loaders import LoadError, find_files, load_document
+from .settings import Settings
+from .types import Chunk, Document
+
+EMBED_BATCH = 64
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    source: str
+    title: str
+    hash: str
+    chars: int
+    chunks: int
+    indexed_at: str
+    path: str = ""
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    embedded_chunks: int = 0
+    total_chunks: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.removed)} removed",
+                 f"{len(self.unchanged)} unchanged", f"{self.embedded_chunks} chunks embedded",
+                 f"{self.total_chunks} chunks in index"]
+        if self.errors:
+            parts.append(f"{len(self.errors)} errors")
+        return ", ".join(parts)
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _vector_id(chunk: Chunk, doc_hash: str) -> str:
+    return f"{chunk.chunk_id}@{doc_hash}"
+
+
+def _write_jsonl(path: Path, rows) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+class Index:
+    """Documents, chunks, vectors and BM25 for one ``index_dir`` and one embedding model."""
+
+    def __init__(self, settings: Settings, embedder):
+        self.settings = settings
+        self.embedder = embedder
+        self.dir = Path(settings.index_dir)
+        self._vectors = None
+        self._load()
+
+    # ----------------------------------------------------------------- loading
+    def _live_generation(self) -> Path | None:
+        current = self.dir / "CURRENT"
+        if not current.exists():
+            return None
+        gen = self.dir / current.read_text().strip()
+        return gen if (gen / "catalog.json").exists() else None
+
+    def _load(self) -> None:
+        gen = self._live_generation()
+        self.fingerprint_stored = ""
+        self.docs: dict[str, DocInfo] = {}
+        self.texts: dict[str, str] = {}
+        self.chunks: list[Chunk] = []
+        if gen is not None:
+            catalog = json.loads((gen / "catalog.json").read_text(encoding="utf-8"))
+            self.fingerprint_stored = catalog.get("fingerprint", "")
+            self.docs = {d["source"]: DocInfo(**d) for d in catalog["documents"]}
+            self.texts = {r["source"]: r["text"] for r in _read_jsonl(gen / "texts.jsonl")}
+            self.chunks = [Chunk(**r) for r in _read_jsonl(gen / "chunks.jsonl")]
+        self.by_id = {c.chunk_id: c for c in self.chunks}
+        self.row_of = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        self.lexical = LexicalIndex.load(gen / "bm25", len(self.chunks)) if gen else LexicalIndex()
+
+    @property
+    def fingerprint(self) -> str:
+        return self.embedder.fingerprint
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.chunks
+
+    @property
+    def vectors(self):
+        """The langchain-chroma store (opened lazily; telemetry off; cosine space)."""
+        if self._vectors is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+            from langchain_chroma import Chroma
+
+            client = chromadb.PersistentClient(
+                path=str(self.dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+            )
+            name = "chunks_" + hashlib.sha1(self.fingerprint.encode()).hexdigest()[:12]
+            self._vectors = Chroma(
+                collection_name=name, embedding_function=self.embedder, client=client,
+                collection_metadata={"hnsw:space": "cosine", "model": self.embedder.info.name},
+            )
+        return self._vectors
+
+    # ------------------------------------------------------------------ reading
+    def documents(self) -> list[DocInfo]:
+        return sorted(self.docs.values(), key=lambda d: d.source)
+
+    def document_text(self, source: str) -> str:
+        return self.texts[source]
+
+    def chunks_of(self, source: str) -> list[Chunk]:
+        return [c for c in self.chunks if c.source == source]
+
+    def dense_search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
+        if self.is_empty:
+            return []
+        vector = self.embedder.embed_query(query)
+        live = {_vector_id(c, self.docs[c.source].hash): c for c in self.chunks}
+        found = self.vectors.similarity_search_by_vector_with_relevance_scores(vector, k=min(k * 2, len(self.chunks) * 2))
+        out: list[tuple[Chunk, float]] = []
+        for doc, distance in found:
+            chunk = live.get(doc.id or "")
+            if chunk is not None:
+                out.append((chunk, 1.0 - float(distance)))
+        return out[:k]
+
+    def lexical_search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
+        return [(self.chunks[i], s) for i, s in self.lexical.search(query, k)]
+
+    # ------------------------------------------------------------------ writing
+    def stale(self, paths: list[Path] | None = None) -> bool:
+        """True when files on disk differ from the live index (or the model changed)."""
+        if self.fingerprint_stored and self.fingerprint_stored != self.fingerprint:
+            return True
+        files, _ = find_files(paths or [self.settings.docs_dir])
+        seen = {}
+        for f in files:
+            try:
+                seen[f.name] = content_hash(load_document(f).text)
+            except LoadError:
+                continue
+        return seen != {s: d.hash for s, d in self.docs.items() if s in seen} or set(seen) != set(self.docs)
+
+    def ingest(self, paths: list[Path] | None = None, progress: bool = True,
+               on_progress: Callable[[int, int], None] | None = None) -> IngestReport:
+        """Bring the index in line with the files under ``paths`` (default: docs_dir)."""
+        report = IngestReport()
+        files, folders = find_files([Path(p) for p in (paths or [self.settings.docs_dir])])
+        rebuild = bool(self.fingerprint_stored) and self.fingerprint_stored != self.fingerprint
+        old_docs = {} if rebuild else dict(self.docs)
+        docs: dict[str, Document] = {}
+        for f in files:
+            try:
+                doc = load_document(f)
+            except (LoadError, OSError) as exc:
+                report.errors.append(str(exc))
+                continue
+            if doc.source in docs:
+                report.errors.append(f"{f}: another file named {doc.source} was already read; file names are citation sources and must be unique")
+                continue
+            docs[doc.source] = doc
+        new_docs: dict[str, DocInfo] = {}
+        texts = {s: t for s, t in self.texts.items() if s in old_docs}
+        chunks_by_source: dict[str, list[Chunk]] = {}
+        for c in self.chunks:
+            if c.source in old_docs:
+                chunks_by_source.setdefault(c.source, []).append(c)
+        to_embed: list[tuple[Chunk, str]] = []
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+        for source, doc in docs.items():
+            h = content_hash(doc.text)
+            old = old_docs.get(source)
+            if old is not None and old.hash == h:
+                report.unchanged.append(source)
+                new_docs[source] = old
+                continue
+            (report.updated if old else report.added).append(source)
+            chunks = chunk_document(doc, self.settings.chunk_size, self.settings.chunk_overlap)
+            chunks_by_source[source] = chunks
+            texts[source] = doc.text
+            new_docs[source] = DocInfo(source, doc.title, h, len(doc.text), len(chunks), stamp, doc.path)
+            to_embed.extend((c, h) for c in chunks)
+        for source, info in old_docs.items():
+            if source in new_docs:
+                continue
+            scanned = info.path and any(Path(info.path).is_relative_to(folder) for folder in folders)
+            if scanned or not info.path or not Path(info.path).exists():
+                report.removed.append(source)
+                chunks_by_source.pop(source, None)
+                texts.pop(source, None)
+            else:  # not under the paths given this time: keep it
+                new_docs[source] = info
+        if rebuild:
+            self.vectors.reset_collection()
+        self._embed(to_embed, progress, on_progress)
+        report.embedded_chunks = len(to_embed)
+        all_chunks = [c for s in sorted(new_docs) for c in chunks_by_source[s]]
+        report.total_chunks = len(all_chunks)
+        if report.changed or rebuild or not self._live_generation():
+            self._commit(new_docs, texts, all_chunks)
+            self._collect_garbage()
+        return report
+
+    def remove(self, source: str) -> bool:
+        if source not in self.docs:
+            return False
+        docs = {s: d for s, d in self.docs.items() if s != source}
+        texts = {s: t for s, t in self.texts.items() if s != source}
+        self._commit(docs, texts, [c for c in self.chunks if c.source != source])
+        self._collect_garbage()
+        return True
+
+    def _embed(self, items: list[tuple[Chunk, str]], progress: bool, on_progress) -> None:
+        if not items:
+            return
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(items), desc="Embedding", unit="chunk", disable=not progress)
+        for i in range(0, len(items), EMBED_BATCH):
+            batch = items[i : i + EMBED_BATCH]
+            texts = [f"{c.title}\n{c.text}" if c.title and not c.text.startswith(c.title) else c.text for c, _ in batch]
+            self.vectors.add_texts(  # embeds through self.embedder (passage prefix)
+                texts, ids=[_vector_id(c, h) for c, h in batch],
+                metadatas=[{"source": c.source, "chunk_id": c.chunk_id, "start": c.start, "end": c.end} for c, _ in batch],
+            )
+            bar.update(len(batch))
+            if on_progress:
+                on_progress(min(i + EMBED_BATCH, len(items)), len(items))
+        bar.close()
+
+    def _commit(self, docs: dict[str, DocInfo], texts: dict[str, str], chunks: list[Chunk]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        gen = self.dir / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+        tmp = gen.with_name(gen.name + ".tmp")
+        tmp.mkdir()
+        _write_jsonl(tmp / "texts.jsonl", ({"source": s, "text": texts[s]} for s in sorted(docs)))
+        _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
+        LexicalIndex.build([c.text for c in chunks]).save(tmp / "bm25")
+        catalog = {"fingerprint": self.fingerprint, "documents": [asdict(d) for d in sorted(docs.values(), key=lambda d: d.source)]}
+        (tmp / "catalog.json").write_text(json.dumps(catalog, ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.rename(gen)
+        pointer = self.dir / "CURRENT.tmp"
+        pointer.write_text(gen.name)
+        os.replace(pointer, self.dir / "CURRENT")  # the switch: atomic
+        self._load()
+
+    def _collect_garbage(self) -> None:
+        live_gen = self._live_generation()
+        for old in self.dir.glob("gen-*"):
+            if old != live_gen:
+                shutil.rmtree(old, ignore_errors=True)
+        live = {_vector_id(c, self.docs[c.source].hash) for c in self.chunks}
+        stored = self.vectors.get(include=[])["ids"]
+        stale = [i for i in stored if i not in live]
+        for i in range(0, len(stale), 5000):
+            self.vectors.delete(ids=stale[i : i + 5000])

@@ -1,0 +1,70 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 on normalised Arabic, fused by
+reciprocal-rank fusion, with follow-up questions completed from the history."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from . import arabic
+from .types import Chunk, Hit, Turn
+
+_MARKER = re.compile(r"\[\d+\]")
+_FOLLOW_UP_START = re.compile(r"^\s*(و|ف)(ما|ماذا|من|كم|متى|اين|أين|هل|كيف|لماذا|لم|اي|أي)")
+_REFERRING = re.compile(r"(ها|هم|هما|هن|ه)[؟?!.]*$")
+_REFERRING_WORDS = {"هذا", "هذه", "ذلك", "تلك", "هؤلاء", "it", "they", "them", "this", "that", "there", "he", "she", "his", "her", "its", "their"}
+
+
+def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> dict[str, float]:
+    """Reciprocal-rank fusion: sum over rankings of 1 / (k + rank), rank from 1."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking, start=1):
+            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank)
+    return scores
+
+
+def is_follow_up(question: str) -> bool:
+    """Does the question lean on the conversation (elliptic, or referring back)?"""
+    content = arabic.content_words(question)
+    if _FOLLOW_UP_START.match(arabic.normalize(question)):
+        return True
+    if len(content) <= 2:
+        return True
+    tokens = arabic.words(question)
+    if any(t in _REFERRING_WORDS for t in tokens):
+        return True
+    return len(content) <= 4 and any(_REFERRING.search(t) for t in tokens[-2:])
+
+
+def search_query(question: str, history: Sequence[Turn] = ()) -> str:
+    """The text to search with: the question, completed by the last turn when it is a follow-up."""
+    if not history or not is_follow_up(question):
+        return question
+    user, answer = history[-1]
+    return f"{user} {_MARKER.sub('', answer or '')} {question}".strip()
+
+
+class HybridRetriever:
+    def __init__(self, index, top_k: int = 5, candidates: int = 30, rrf_k: int = 60):
+        self.index = index
+        self.top_k = top_k
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+
+    def retrieve(self, query: str, top_k: int | None = None, prefer_sources: Sequence[str] = ()) -> list[Hit]:
+        top_k = top_k or self.top_k
+        dense = self.index.dense_search(query, self.candidates)
+        lexical = self.index.lexical_search(query, self.candidates)
+        by_id: dict[str, Chunk] = {c.chunk_id: c for c, _ in dense + lexical}
+        rankings = [[c.chunk_id for c, _ in dense], [c.chunk_id for c, _ in lexical]]
+        if prefer_sources:  # earlier answers' sources form a third, weaker ranking
+            rankings.append([c.chunk_id for c, _ in dense if c.source in prefer_sources])
+        fused = rrf(rankings, self.rrf_k)
+        dense_rank = {c.chunk_id: r for r, (c, _) in enumerate(dense, start=1)}
+        lexical_rank = {c.chunk_id: r for r, (c, _) in enumerate(lexical, start=1)}
+        order = sorted(fused, key=lambda cid: (-fused[cid], dense_rank.get(cid, 10**9)))
+        return [
+            Hit(by_id[cid], fused[cid], dense_rank.get(cid), lexical_rank.get(cid))
+            for cid in order[:top_k]
+        ]

@@ -1,0 +1,83 @@
+"""All settings in one place, read from ``ASSISTANT_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "intfloat/multilingual-e5-small"
+
+
+def _default_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "arabic-assistant" / "models"
+
+
+@dataclass(frozen=True)
+class Settings:
+    docs_dir: Path = PROJECT_ROOT / "seeds"
+    index_dir: Path = PROJECT_ROOT / "index"
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    embedding_model: str = DEFAULT_MODEL
+    model_cache: Path = _default_cache()
+    query_prefix: str | None = None  # None: the model's own (e5: "query: ")
+    passage_prefix: str | None = None
+    chunk_size: int = 600  # characters
+    chunk_overlap: int = 100
+    top_k: int = 5
+    candidates: int = 30  # per retriever, before fusion
+    rrf_k: int = 60
+    answer_mode: str = "extractive"  # or "llm"
+    refusal_threshold: float = 0.45
+    max_question_chars: int = 2000
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = "not-needed"
+    llm_timeout: float = 60.0
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth_user: str = ""
+    auth_password: str = ""
+    max_upload_mb: int = 20
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
+        """Defaults, then ``ASSISTANT_<FIELD>`` variables, then explicit overrides."""
+        env = os.environ if env is None else env
+        values = {}
+        for f in fields(cls):
+            raw = env.get(f"ASSISTANT_{f.name.upper()}")
+            if raw is None:
+                continue
+            kind = type(getattr(cls(), f.name))
+            if f.name.endswith("_prefix"):
+                values[f.name] = raw
+            elif kind is Path:
+                values[f.name] = Path(raw).expanduser()
+            elif kind in (int, float):
+                try:
+                    values[f.name] = kind(raw)
+                except ValueError as exc:
+                    raise ValueError(f"ASSISTANT_{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from exc
+            else:
+                values[f.name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+
+def set_offline_switches() -> None:
+    """No hub downloads, no telemetry: called by every entry point before heavy imports."""
+    for name, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "ANONYMIZED_TELEMETRY": "False",
+        "TOKENIZERS_PARALLELISM": "false",
+    }.items():
+        os.environ.setdefault(name, value)

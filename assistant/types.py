@@ -1,0 +1,89 @@
+"""The data passed between pipeline stages: frozen, plain, JSON-friendly."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source document as read from disk (``text`` is never altered)."""
+
+    source: str  # file name: the citation source
+    text: str
+    title: str = ""
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document; ``document.text[start:end] == text``."""
+
+    chunk_id: str  # "<source>#<n>"
+    source: str
+    start: int
+    end: int
+    text: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its ranks in each retriever and its fused score."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verbatim quote: ``document.text[start:end] == quote``; ``n`` is its marker."""
+
+    n: int
+    source: str
+    chunk_id: str
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    citations: tuple[Citation, ...] = ()
+    passages: tuple[Hit, ...] = ()
+    latency_ms: float = 0.0
+    mode: str = "extractive"
+    notice: str = ""  # e.g. "LLM server unreachable; extractive answer shown"
+    debug: dict = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict:
+        """The JSON contract shared by ``ask --json``, results.jsonl and the API."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [asdict(c) for c in self.citations],
+            "passages": [
+                {
+                    "n": i,
+                    "source": h.chunk.source,
+                    "chunk_id": h.chunk.chunk_id,
+                    "start": h.chunk.start,
+                    "end": h.chunk.end,
+                    "score": round(h.score, 6),
+                    "text": h.chunk.text,
+                }
+                for i, h in enumerate(self.passages, start=1)
+            ],
+            "latency_ms": round(self.latency_ms, 2),
+            "mode": self.mode,
+            "notice": self.notice,
+        }
+
+
+Turn = tuple[str, str]  # (user, assistant) pair of a conversation history

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.fakes import HashingEmbedder
+from assistant.settings import PROJECT_ROOT, Settings
+
+SEEDS = PROJECT_ROOT / "seeds"
+SHARED = PROJECT_ROOT.parent / "shared"
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    """A private copy of the seed documents."""
+    target = tmp_path / "docs"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@pytest.fixture
+def settings(tmp_path: Path, docs: Path) -> Settings:
+    return Settings(docs_dir=docs, index_dir=tmp_path / "index", model_cache=tmp_path / "models")
+
+
+@pytest.fixture
+def fake_embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture
+def fake_assistant(settings: Settings, fake_embedder: HashingEmbedder):
+    """An Assistant over a copy of seeds/, with the hashing embedder (fast, deterministic)."""
+    from assistant.pipeline import Assistant
+
+    assistant = Assistant(settings, embedder=fake_embedder)
+    assistant.ingest(progress=False)
+    return assistant
