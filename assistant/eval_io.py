@@ -94,6 +94,8 @@ def _must(value) -> tuple[tuple[str, ...], ...]:
         raise RowError("must must be a list of groups (lists of alternative strings)")
     groups = []
     for group in value:
+        if not isinstance(group, list):
+            raise RowError("must must be a list of groups: [[alternative, ...], ...]")
         alternatives = _strings(group, "each must group")
         if not alternatives:
             raise RowError("a must group has no alternative")

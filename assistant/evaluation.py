@@ -255,9 +255,9 @@ def eval_command(obj, file, out, fmt, squad, top_k, mode, limit, compare):
         except ValueError as exc:
             raise click.UsageError(str(exc)) from exc
         if kind == "squad":
-            return (kind, *squad_assistant(settings, file, out))
+            return (kind, *squad_assistant(settings, file, out, embedder=obj.assistant.embedder))
         rows, errors = load_questions(file, kind)
-        assistant = obj.assistant if settings == obj.settings else Assistant(settings)
+        assistant = obj.assistant if settings == obj.settings else Assistant(settings, embedder=obj.assistant.embedder)
         assistant.ensure_index()
         return kind, assistant, rows, errors
 

@@ -17,7 +17,7 @@ from . import arabic
 KS = (1, 3, 5, 10)
 SUPPORT_THRESHOLD = 0.8
 _MARKER = re.compile(r"\[(\d+)\]")
-_LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+\][\s.,،؛;:!?؟]*)+")
+_MARKER_RUN = re.compile(r"((?:\s*\[\d+\])+)")
 
 
 def strip_markers(text: str) -> str:
@@ -104,20 +104,24 @@ def _tokens(text: str) -> set[str]:
 
 
 def answer_sentences(answer: str) -> list[tuple[str, list[int]]]:
-    """(sentence without markers, marker numbers) for each sentence of the answer.
+    """(sentence without markers, its marker numbers) for each sentence of the answer.
 
-    Sentences come from ``arabic.sentence_spans``; markers at the very start of a sentence belong to
-    the previous one ("… sentence. [1] Next …"); sentences without any word are dropped.
+    The answer is cut after every run of markers ("S1 [1] S2 [2][3]"); a run that follows no words
+    ("S1. [1]" or "S1 [1]. S2") belongs to the preceding piece. Each piece is then split into
+    sentences (``arabic.sentence_spans``); its markers go to its last sentence, so an earlier
+    sentence without a marker of its own is uncited. Pieces without words are dropped.
     """
     out: list[tuple[str, list[int]]] = []
-    for a, b in arabic.sentence_spans(answer or ""):
-        text = answer[a:b]
-        lead = _LEADING_MARKERS.match(text)
-        if lead and out:
-            out[-1][1].extend(int(n) for n in _MARKER.findall(lead.group()))
-            text = text[lead.end():]
-        if arabic.words(strip_markers(text)):
-            out.append((strip_markers(text), [int(n) for n in _MARKER.findall(text)]))
+    parts = _MARKER_RUN.split(answer or "")
+    for text, run in zip(parts[0::2], [*parts[1::2], ""], strict=True):
+        markers = [int(n) for n in _MARKER.findall(run)]
+        sentences = [text[a:b] for a, b in arabic.sentence_spans(text) if arabic.words(text[a:b])]
+        if not sentences:
+            if out:
+                out[-1][1].extend(markers)
+            continue
+        out.extend((strip_markers(t), []) for t in sentences)
+        out[-1][1].extend(markers)
     return out
 
 

@@ -67,6 +67,10 @@ def _bdi(text) -> str:
     return f'<bdi lang="en">{escape(str(text))}</bdi>'
 
 
+def _yes_no(flag) -> str:
+    return '<span class="na">—</span>' if flag is None else ("نعم" if flag else "لا")
+
+
 def _mark(flag) -> str:
     if flag is None:
         return '<span class="na">—</span>'
@@ -121,7 +125,8 @@ def charts(summary: dict, records: list[dict]) -> list[tuple[str, str]]:
     if tags:
         names = [t for t, _ in tags]
         fig, ax = plt.subplots(figsize=(4.2, 0.5 + 0.45 * len(tags)))
-        ax.barh(names, [v for _, v in tags], color="#b7791f")
+        bars = ax.barh(names, [v for _, v in tags], color="#b7791f")
+        ax.bar_label(bars, labels=[f"{v:.2f}" for _, v in tags], padding=3, fontsize=8)
         ax.set(xlim=(0, 1.05), xlabel="accuracy", title="Accuracy per tag")
         ax.invert_yaxis()
         out.append(("الصواب الإجمالي حسب الوسم", _png(fig)))
@@ -179,12 +184,14 @@ def _row_html(rec: dict) -> str:
     answer = f'<div class="err">{escape(rec["error"])}</div>' if rec.get("error") else escape(rec.get("answer", ""))
     return (f"<tr id='q-{escape(rec['id'])}'><td>{_bdi(rec['id'])}</td><td>{_question_cell(rec)}</td>"
             f"<td>{answer}{_citations(rec)}{_passages(rec)}</td>"
-            f"<td class='num'>{_mark(ev.get('refused')) if not ev.get('error') else '—'}</td>"
+            f"<td class='num'>{_yes_no(ev.get('refused'))}</td>"
             f"<td class='num'>{_mark(ev.get('correct'))}</td><td class='num'>{_mark(ev.get('hit@5'))}</td>"
             f"<td class='num'>{_mark(ev.get('citation_valid'))}</td></tr>")
 
 
-TABLE_HEAD = ("<table><thead><tr><th>المعرّف</th><th>السؤال</th><th>الإجابة والاستشهادات</th><th>رفض</th>"
+MAX_FAILURES = 200  # per kind; every question is also in the full table
+TABLE_HEAD = ("<table><thead><tr><th style='width:4rem'>المعرّف</th><th style='width:32%'>السؤال</th>"
+              "<th>الإجابة والاستشهادات</th><th>رفض</th>"
               "<th>صحيحة</th><th>إصابة@5</th><th>استشهاد سليم</th></tr></thead><tbody>")
 
 
@@ -211,7 +218,9 @@ def render(summary: dict, records: list[dict]) -> str:
     for kind, title in FAILURES:
         recs = [r for r in records if failure_kind(r) == kind]
         if recs:
-            failures.append(f"<h3>{title} ({len(recs)})</h3>{TABLE_HEAD}{''.join(map(_row_html, recs))}</tbody></table>")
+            more = f"<p class='meta'>أول {MAX_FAILURES} فقط؛ البقية في الجدول الكامل.</p>" if len(recs) > MAX_FAILURES else ""
+            failures.append(f"<h3>{title} ({len(recs)})</h3>{more}{TABLE_HEAD}"
+                            f"{''.join(map(_row_html, recs[:MAX_FAILURES]))}</tbody></table>")
     timings = meta.get("timings", {})
     model = meta.get("embedding_model", {})
     head = (f"<p class='meta'>ملف الأسئلة: {_bdi(Path(meta.get('input_file', '—')).name)} · "
