@@ -1,0 +1,209 @@
+"""Generative answers from an OpenAI-compatible server (vLLM, llama.cpp, Ollama ...).
+
+The model writes the answer with markers [n] pointing at the numbered passages.
+Nothing it writes is trusted: every sentence must carry a marker of an existing
+passage whose text supports it; each surviving marker becomes a ``Citation`` to
+the verbatim document sentence that best supports the claim (same standard as
+the extractive engine), renumbered 1..m. Unsupported sentences are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+
+from . import arabic
+from .prompts import render
+from .types import Citation, Hit, Turn
+
+MIN_SUPPORT = 0.5  # share of a claim's content words the cited passage must contain
+HISTORY_TURNS = 3
+_MARKER = re.compile(r"\s*\[\s*([0-9٠-٩۰-۹]+(?:\s*[,،]\s*[0-9٠-٩۰-۹]+)*)\s*\]")
+_LEADING_MARKERS = re.compile(r"^(?:\s*\[[^\]]*\])+\s*")
+_THINK = re.compile(r"<think>.*?(?:</think>|$)", re.S)
+
+
+class LLMUnavailable(RuntimeError):
+    """The LLM server cannot be used (not configured, unreachable, timed out, errored)."""
+
+
+class LLMAnswerer:
+    def __init__(self, settings):
+        self.settings = settings
+        self.base_url = (settings.llm_base_url or "").strip().rstrip("/")
+        self._chat = None
+
+    # --------------------------------------------------------------- model
+    def _model_name(self) -> str:
+        if self.settings.llm_model:
+            return self.settings.llm_model
+        import openai  # no model configured: take the server's first one
+
+        client = openai.OpenAI(base_url=self.base_url, api_key=self.settings.llm_api_key or "not-needed",
+                               timeout=self.settings.llm_timeout, max_retries=0)
+        try:
+            models = [m.id for m in client.models.list()]
+        except Exception as exc:
+            raise LLMUnavailable(_reason(exc, self.base_url, self.settings.llm_timeout)) from exc
+        if not models:
+            raise LLMUnavailable(f"no model served at {self.base_url}; set ASSISTANT_LLM_MODEL")
+        return models[0]
+
+    def chat(self):
+        if not self.base_url:
+            raise LLMUnavailable("no LLM server configured (ASSISTANT_LLM_BASE_URL is empty)")
+        if self._chat is None:
+            from langchain_openai import ChatOpenAI
+
+            self._chat = ChatOpenAI(
+                base_url=self.base_url, model=self._model_name(), api_key=self.settings.llm_api_key or "not-needed",
+                timeout=self.settings.llm_timeout, max_retries=0, temperature=0, streaming=True,
+                stream_usage=False, use_responses_api=False,
+            )
+        return self._chat
+
+    def messages(self, question: str, history: Sequence[Turn], hits: Sequence[Hit], refusal: str):
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        folder = self.settings.prompts_dir
+        passages = "\n\n".join(
+            f"[{n}] ({h.chunk.title or h.chunk.source})\n{h.chunk.text.strip()}" for n, h in enumerate(hits, start=1)
+        )
+        turns = [
+            f"المستخدم: {u.strip()}\nالمساعد: {_MARKER.sub('', a).strip()}" for u, a in list(history)[-HISTORY_TURNS:]
+        ]
+        return [
+            SystemMessage(render(folder, "llm_system", refusal=refusal)),
+            HumanMessage(render(folder, "llm_user", passages=passages or "(لا توجد مقاطع)",
+                                history="\n".join(turns) or "(لا توجد)", question=question)),
+        ]
+
+    # -------------------------------------------------------------- answer
+    def stream(self, question: str, history: Sequence[Turn], hits: Sequence[Hit], texts: dict[str, str],
+               refusal_text: str) -> Iterator[str | tuple[str, tuple[Citation, ...], bool]]:
+        """Yield answer pieces as they arrive, then ``(text, citations, refused)`` if anything verifiable is left."""
+        messages = self.messages(question, history, hits, refusal_text)
+        chat = self.chat()
+        raw: list[str] = []
+        try:
+            for chunk in chat.stream(messages):
+                piece = chunk.content if isinstance(chunk.content, str) else ""
+                if piece:
+                    raw.append(piece)
+                    yield piece
+        except LLMUnavailable:
+            raise
+        except Exception as exc:  # openai / httpx errors: connection, timeout, HTTP status, bad payload
+            raise LLMUnavailable(_reason(exc, self.base_url, self.settings.llm_timeout)) from exc
+        final = verify("".join(raw), list(hits), texts, refusal_text)
+        if final is not None:
+            yield final
+
+
+def _reason(exc: Exception, url: str, timeout: float) -> str:
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return f"timed out after {timeout:g}s at {url}"
+    if isinstance(exc, openai.APIConnectionError):
+        cause = exc.__cause__ or exc.__context__
+        return f"connection failed at {url}: {cause or exc}"[:300]
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code} from {url}: {exc.message}"[:300]
+    return f"{type(exc).__name__} from {url}: {exc}"[:300]
+
+
+# ------------------------------------------------------------ verification
+def _covered(word: str, terms: set[str]) -> bool:
+    return word in terms or "~" + arabic.light_stem(word) in terms
+
+
+def support(claim_words: list[str], text: str) -> float:
+    if not claim_words:
+        return 0.0
+    terms = set(arabic.terms(text, keep_stopwords=True))
+    return sum(_covered(w, terms) for w in claim_words) / len(claim_words)
+
+
+def _markers(sentence: str) -> list[int]:
+    out = []
+    for m in _MARKER.finditer(sentence):
+        out += [int(x) for x in re.split(r"\s*[,،]\s*", m.group(1).strip())]
+    return list(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=64)
+def _doc_spans(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(arabic.sentence_spans(text))
+
+
+def best_quote(claim: str, hit: Hit, text: str) -> tuple[int, int] | None:
+    """The document sentence inside the passage that best supports ``claim``, or None if unsupported."""
+    words = list(dict.fromkeys(arabic.content_words(claim)))
+    c = hit.chunk
+    if support(words, c.text) < MIN_SUPPORT:
+        return None
+    passage_terms = set(arabic.terms(c.text, keep_stopwords=True))
+    if not all(_covered(w, passage_terms) for w in words if w[0].isdigit()):
+        return None  # a number the passage does not contain is not supported
+    best, best_score = None, 0.0
+    for a, b in _doc_spans(text):
+        if b <= c.start or a >= c.end:
+            continue
+        sentence = text[a:b]
+        own = set(arabic.content_words(sentence))
+        precision = sum(w in own for w in words) / max(len(own), 1)
+        score = support(words, sentence) + 0.1 * precision
+        if score > best_score:
+            best, best_score = (a, b), score
+    return best
+
+
+def verify(answer: str, hits: list[Hit], texts: dict[str, str], refusal: str):
+    """(text, citations, refused) keeping only supported sentences; None when nothing verifiable remains."""
+    answer = _THINK.sub("", answer).strip()
+    refusal_words = " ".join(arabic.words(refusal))
+    if refusal_words and refusal_words in " ".join(arabic.words(answer)):
+        return refusal, (), True
+    # sentences with their markers; markers standing alone belong to the sentence before
+    sentences: list[list] = []  # [separator, sentence text, markers]
+    prev_end = 0
+    for a, b in arabic.sentence_spans(answer):
+        sentence, sep = answer[a:b], ("\n" if "\n" in answer[prev_end:a] else " ")
+        prev_end = b
+        lead = _LEADING_MARKERS.match(sentence)
+        if lead and sentences and not sentences[-1][2]:  # "claim. [1]" or "claim. [1] next claim [2]."
+            sentences[-1][2] = _markers(lead.group())
+            sentence = sentence[lead.end():]
+        if any(ch.isalnum() for ch in _MARKER.sub("", sentence)):
+            sentences.append([sep, sentence, _markers(sentence)])
+
+    numbers: dict[tuple[str, int, int], int] = {}
+    citations: list[Citation] = []
+    parts: list[str] = []
+    for sep, sentence, markers in sentences:
+        claim = _MARKER.sub("", sentence).strip()
+        if not arabic.content_words(claim):
+            continue
+        new = []
+        for n in markers:
+            if not 1 <= n <= len(hits):
+                continue
+            hit = hits[n - 1]
+            text = texts.get(hit.chunk.source, "")
+            span = best_quote(claim, hit, text)
+            if span is None:
+                continue
+            key = (hit.chunk.source, *span)
+            if key not in numbers:
+                numbers[key] = len(numbers) + 1
+                citations.append(Citation(numbers[key], hit.chunk.source, hit.chunk.chunk_id, *span,
+                                          text[span[0]:span[1]]))
+            if numbers[key] not in new:
+                new.append(numbers[key])
+        if new:
+            parts.append((sep if parts else "") + claim + " " + " ".join(f"[{k}]" for k in new))
+    if not citations:
+        return None
+    return "".join(parts), tuple(citations), False
