@@ -57,7 +57,7 @@ class Assistant:
 
     @property
     def llm(self):
-        if self._llm is None and self.settings.answer_mode == "llm":
+        if self._llm is None:  # also when mode="llm" is asked per question
             from .generative import LLMAnswerer
 
             self._llm = LLMAnswerer(self.settings)
