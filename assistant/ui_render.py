@@ -1,0 +1,272 @@
+"""HTML for the browser app: pure functions, no Gradio.
+
+Every piece of document, passage, answer or file-name text goes through
+``esc`` (``html.escape``) before it becomes HTML, so a document holding
+``<script>`` or ``<img onerror=...>`` is shown as text and runs nothing.
+Latin runs (file names, chunk ids, numbers with units) are wrapped in
+``<bdi dir="ltr">`` so they do not scramble inside right-to-left text.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+from . import arabic
+
+# A Latin/number run: words of ASCII letters/digits (and the punctuation that
+# lives inside file names, ids, urls, numbers), possibly several separated by spaces.
+_RUN_CHARS = r"[A-Za-z0-9][A-Za-z0-9_.\-#/:@%+]*"
+_LATIN_RUN = re.compile(rf"{_RUN_CHARS}(?:[ \t]+{_RUN_CHARS})*")
+_TRAILING = ".,:;-/+#@"
+_MARKER = re.compile(r"\[(\d+)\]")
+_WORD = re.compile(r"[^\W_][\w\u064b-\u065f\u0670]*", re.UNICODE)
+
+EMPTY_VIEWER = '<div class="viewer empty" dir="rtl">اختر إحالة [n] أو مصدراً لعرض المقطع داخل وثيقته.</div>'
+WELCOME = ('<div class="chat-empty">اسأل عن محتوى الوثائق المفهرسة، وستظهر الإجابة مع إحالات [n] '
+           'قابلة للنقر إلى الجمل المقتبسة.</div>')
+
+
+def esc(text: object) -> str:
+    """HTML-escape any value (quotes too: safe inside attributes)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def ltr(text: object) -> str:
+    """An always left-to-right, isolated span (file names, chunk ids, offsets)."""
+    return f'<bdi dir="ltr">{esc(text)}</bdi>'
+
+
+def bidi(text: str) -> str:
+    """Escape ``text`` and isolate its Latin/number runs so they keep their order in RTL."""
+    out: list[str] = []
+    pos = 0
+    for m in _LATIN_RUN.finditer(text):
+        run = m.group().rstrip(_TRAILING)
+        if not run:
+            continue
+        a = m.start()
+        out.append(esc(text[pos:a]))
+        out.append(ltr(run))
+        pos = a + len(run)
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def cite_ref(chunk_id: str, start: int, end: int) -> str:
+    """The ``data-cite`` payload of a clickable marker or source: ``chunk_id|start|end``."""
+    return f"{chunk_id}|{int(start)}|{int(end)}"
+
+
+def parse_cite_ref(ref: str) -> tuple[str, int | None, int | None]:
+    """Inverse of ``cite_ref``; a bare chunk id gives ``(chunk_id, None, None)``."""
+    ref = (ref or "").strip()
+    parts = ref.rsplit("|", 2)
+    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+        return parts[0], int(parts[1]), int(parts[2])
+    return ref, None, None
+
+
+# ------------------------------------------------------------------ highlight
+def _clamp(span: tuple[int, int], length: int) -> tuple[int, int]:
+    a, b = span
+    a = min(max(0, int(a)), length)
+    return a, min(max(a, int(b)), length)
+
+
+def highlight(text: str, span: tuple[int, int], passage: tuple[int, int] | None = None,
+              mark_class: str = "hl") -> str:
+    """``text`` as HTML with ``text[start:end]`` in one ``<mark>``, inside a shaded passage span."""
+    a, b = _clamp(span, len(text))
+    mark = f'<mark class="{mark_class}">{bidi(text[a:b])}</mark>'
+    if passage is not None:
+        c, d = _clamp(passage, len(text))
+        if c <= a and b <= d and (c, d) != (a, b):
+            return (bidi(text[:c]) + '<span class="passage">' + bidi(text[c:a]) + mark
+                    + bidi(text[b:d]) + "</span>" + bidi(text[d:]))
+    return bidi(text[:a]) + mark + bidi(text[b:])
+
+
+def _stems(text: str) -> set[str]:
+    return {arabic.light_stem(w) for w in arabic.content_words(text) if len(w) > 1}
+
+
+def highlight_terms(text: str, query: str) -> str:
+    """Escape ``text``, marking the words that match a query word (normalised, light-stemmed)."""
+    wanted = _stems(query)
+    if not wanted:
+        return bidi(text)
+    out, pos = [], 0
+    for m in _WORD.finditer(text):
+        norm = arabic.words(m.group())
+        if norm and arabic.light_stem(norm[0]) in wanted:
+            out.append(bidi(text[pos:m.start()]))
+            out.append(f'<mark class="term">{bidi(m.group())}</mark>')
+            pos = m.end()
+    out.append(bidi(text[pos:]))
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------- chat
+def link_markers(text: str, citations: Sequence[Mapping]) -> str:
+    """Escape answer text and turn each ``[n]`` with a citation into a clickable marker."""
+    by_n = {int(c["n"]): c for c in citations}
+    out, pos = [], 0
+    for m in _MARKER.finditer(text):
+        c = by_n.get(int(m.group(1)))
+        if c is None:
+            continue
+        out.append(bidi(text[pos:m.start()]))
+        ref = cite_ref(c["chunk_id"], c["start"], c["end"])
+        out.append(f'<a class="cite" href="#" role="button" data-cite="{esc(ref)}" '
+                   f'title="{esc(c["source"])}">{ltr(m.group())}</a>')
+        pos = m.end()
+    out.append(bidi(text[pos:]))
+    return "".join(out)
+
+
+def _source_item(c: Mapping, passage: Mapping | None) -> str:
+    ref = esc(cite_ref(c["chunk_id"], c["start"], c["end"]))
+    if passage is not None:
+        body = highlight(passage["text"], (c["start"] - passage["start"], c["end"] - passage["start"]),
+                         mark_class="quote")
+        score = f'{float(passage["score"]):.3f}'
+    else:
+        body, score = f'<mark class="quote">{bidi(c["quote"])}</mark>', "—"
+    return (f'<li class="source" data-cite="{ref}" tabindex="0" role="button">'
+            f'<div class="source-head"><span class="marker">{ltr("[" + str(c["n"]) + "]")}</span> '
+            f'<span class="doc-name">{ltr(c["source"])}</span> '
+            f'<span class="score">الدرجة: {ltr(score)}</span></div>'
+            f'<div class="source-text">{body}</div></li>')
+
+
+def render_sources(answer: Mapping) -> str:
+    """Under an answer: for each citation its document, passage (quote highlighted) and score."""
+    if answer.get("refused") or not answer.get("citations"):
+        return ""
+    passages = {p["chunk_id"]: p for p in answer.get("passages", [])}
+    items = "".join(_source_item(c, passages.get(c["chunk_id"])) for c in answer["citations"])
+    return f'<details class="sources" open><summary>المصادر</summary><ol>{items}</ol></details>'
+
+
+def render_answer(answer: Mapping) -> str:
+    """A finished answer: text with linked markers, note, sources, copy button."""
+    refused = bool(answer.get("refused"))
+    text = answer.get("answer", "")
+    body = bidi(text) if refused else link_markers(text, answer.get("citations", []))
+    notice = f'<div class="notice">{bidi(answer["notice"])}</div>' if answer.get("notice") else ""
+    copy = f'<button type="button" class="copy-btn" data-copy="{esc(text)}">نسخ الإجابة</button>'
+    cls = "answer refused" if refused else "answer"
+    return f'<div class="{cls}"><div class="answer-text">{body}</div>{notice}{render_sources(answer)}{copy}</div>'
+
+
+def render_turn(turn: Mapping) -> str:
+    user = f'<div class="msg user"><div class="bubble">{bidi(turn["question"])}</div></div>'
+    if turn.get("answer") is not None:
+        inner = render_answer(turn["answer"])
+    elif turn.get("error"):
+        inner = f'<div class="error">{bidi(turn["error"])}</div>'
+    else:
+        partial = turn.get("partial", "")
+        inner = (f'<div class="answer streaming"><div class="answer-text">{bidi(partial)}'
+                 f'<span class="cursor" aria-hidden="true">▍</span></div></div>')
+    return user + f'<div class="msg bot"><div class="bubble">{inner}</div></div>'
+
+
+def render_chat(turns: Iterable[Mapping]) -> str:
+    body = "".join(render_turn(t) for t in turns)
+    return f'<div class="chat" dir="rtl">{body or WELCOME}</div>'
+
+
+# -------------------------------------------------------------------- viewer
+def render_viewer(title: str, source: str, text: str, span: tuple[int, int],
+                  passage: tuple[int, int] | None = None, chunk_id: str = "") -> str:
+    """The whole document with ``text[span]`` in ``<mark class="hl">`` (scrolled into view by JS)."""
+    a, b = _clamp(span, len(text))
+    head = (f'<div class="viewer-head"><div class="viewer-title">{bidi(title or source)}</div>'
+            f'<div class="viewer-meta"><span class="doc-name">{ltr(source)}</span> · '
+            f'<span class="chunk-id">{ltr(chunk_id)}</span> · {ltr(f"{a}–{b}")}</div></div>')
+    return (f'<div class="viewer" dir="rtl" data-span="{a}-{b}">{head}'
+            f'<div class="viewer-body">{highlight(text, (a, b), passage)}</div></div>')
+
+
+def render_message(text: str, kind: str = "info") -> str:
+    """A one-line status message (kind: info, ok, error)."""
+    return f'<div class="status {esc(kind)}" dir="rtl">{bidi(text)}</div>' if text else ""
+
+
+# -------------------------------------------------------------------- lookup
+def render_hits(hits: Sequence[tuple[Mapping, float | None]], query: str) -> str:
+    """Search results: passages with the query words highlighted and an 'open' link each."""
+    if not hits:
+        return render_message("لا توجد مقاطع مطابقة.", "info")
+    items = []
+    for chunk, score in hits:
+        ref = esc(cite_ref(chunk["chunk_id"], chunk["start"], chunk["end"]))
+        items.append(
+            f'<li class="hit"><div class="source-head"><span class="chunk-id">{ltr(chunk["chunk_id"])}</span> '
+            f'<span class="score">{"مطابقة المعرّف" if score is None else "الدرجة: " + ltr(f"{score:.3f}")}</span> '
+            f'<a class="open-doc" href="#" role="button" data-cite="{ref}">افتح في الوثيقة</a></div>'
+            f'<div class="source-text">{highlight_terms(chunk["text"], query)}</div></li>')
+    return f'<ol class="hits" dir="rtl">{"".join(items)}</ol>'
+
+
+# ----------------------------------------------------------------- documents
+def render_documents(docs: Sequence) -> str:
+    if not docs:
+        return render_message("لا توجد وثائق مفهرسة بعد.", "info")
+    rows = "".join(
+        f"<tr><td>{ltr(d.source)}</td><td>{bidi(d.title)}</td><td>{ltr(d.chunks)}</td>"
+        f"<td>{ltr(d.chars)}</td><td>{ltr(d.indexed_at)}</td></tr>" for d in docs)
+    return ('<table class="docs" dir="rtl"><thead><tr><th>الملف</th><th>العنوان</th><th>المقاطع</th>'
+            f'<th>الأحرف</th><th>تاريخ الفهرسة</th></tr></thead><tbody>{rows}</tbody></table>')
+
+
+# ---------------------------------------------------------------- evaluation
+def _cell(value: object, limit: int = 160) -> str:
+    if isinstance(value, float):
+        return ltr(f"{value:.3f}")
+    if isinstance(value, bool | int) or value is None:
+        return ltr(value)
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return bidi(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _flat(data: Mapping, skip: Iterable[str] = ()) -> dict:
+    """Scalars of ``data`` with one level of nested dicts as ``parent.key``; lists as their length."""
+    out: dict = {}
+    for k, v in data.items():
+        if k in skip:
+            continue
+        if isinstance(v, Mapping):
+            out.update({f"{k}.{k2}": v2 for k2, v2 in v.items() if not isinstance(v2, Mapping | list)})
+        elif isinstance(v, list):
+            out[f"{k} (n)"] = len(v)
+        else:
+            out[k] = v
+    return out
+
+
+def render_summary(summary: Mapping) -> str:
+    """Counts and metrics as a two-column table; run metadata folded away as JSON."""
+    rows = "".join(f"<tr><th>{bidi(str(k))}</th><td>{_cell(v, 400)}</td></tr>"
+                   for k, v in _flat(summary, skip=("meta", "by_tag")).items())
+    extra = {k: summary[k] for k in ("by_tag", "meta") if k in summary}
+    more = (f'<details><summary>تفاصيل التشغيل</summary><pre dir="ltr">{esc(json.dumps(extra, ensure_ascii=False, indent=1))}'
+            "</pre></details>") if extra else ""
+    return f'<div class="summary-wrap" dir="rtl"><table class="summary"><tbody>{rows}</tbody></table>{more}</div>'
+
+
+def render_results(rows: Sequence[Mapping], limit: int = 500) -> str:
+    """The per-question table: the rows' scalars (``eval.*`` flattened), columns in first-seen order."""
+    if not rows:
+        return ""
+    flat = [_flat(r, skip=("passages", "gold", "debug")) for r in rows[:limit]]
+    columns: list[str] = []
+    for row in flat:
+        columns.extend(k for k in row if k not in columns)
+    head = "".join(f"<th>{bidi(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(r.get(c, ''))}</td>" for c in columns) + "</tr>" for r in flat)
+    return f'<div class="table-wrap"><table class="results" dir="rtl"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
