@@ -17,11 +17,11 @@ from . import arabic
 
 LABELS = {
     "hit@1": "الإصابة في أول مقطع", "hit@3": "الإصابة في أول 3 مقاطع", "hit@5": "الإصابة في أول 5 مقاطع",
-    "hit@10": "الإصابة في أول 10 مقاطع", "mrr": "متوسط الرتبة العكسية", "answer_accuracy": "دقة الإجابة (قاعدة <bdi>must</bdi>)",
+    "hit@10": "الإصابة في أول 10 مقاطع", "mrr": "متوسط الرتبة العكسية", "answer_accuracy": "دقة الإجابة (العبارات المطلوبة)",
     "exact_match": "التطابق التام", "token_f1": "<bdi>F1</bdi> على الكلمات", "containment": "احتواء الإجابة المتوقعة",
     "accuracy": "الصواب الإجمالي", "refusal_accuracy": "دقة الرفض (أسئلة بلا إجابة)",
     "false_refusal_rate": "معدل الرفض الخاطئ", "citation_validity": "صحة الاستشهادات (مطابقة حرفية)",
-    "citation_recall": "استدعاء الاستشهاد (تقريب <bdi>ALCE</bdi>)", "citation_precision": "دقة الاستشهاد (تقريب <bdi>ALCE</bdi>)",
+    "citation_recall": "استدعاء الاستشهاد (تقريبي)", "citation_precision": "دقة الاستشهاد (تقريبية)",
     "latency_p50_ms": "زمن الاستجابة: الوسيط", "latency_p95_ms": "زمن الاستجابة: المئين 95",
     "latency_max_ms": "زمن الاستجابة: الأقصى",
 }
@@ -181,7 +181,7 @@ def _question_cell(rec: dict) -> str:
 
 def _row_html(rec: dict) -> str:
     ev = rec.get("eval") or {}
-    answer = f'<div class="err">{escape(rec["error"])}</div>' if rec.get("error") else escape(rec.get("answer", ""))
+    answer = f'<div class="err" dir="ltr">{escape(rec["error"])}</div>' if rec.get("error") else escape(rec.get("answer", ""))
     return (f"<tr id='q-{escape(rec['id'])}'><td>{_bdi(rec['id'])}</td><td>{_question_cell(rec)}</td>"
             f"<td>{answer}{_citations(rec)}{_passages(rec)}</td>"
             f"<td class='num'>{_yes_no(ev.get('refused'))}</td>"
