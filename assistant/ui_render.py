@@ -16,11 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from . import arabic
 
-# A Latin/number run: words of ASCII letters/digits (and the punctuation that
-# lives inside file names, ids, urls, numbers), possibly several separated by spaces.
-_RUN_CHARS = r"[A-Za-z0-9][A-Za-z0-9_.\-#/:@%+]*"
-_LATIN_RUN = re.compile(rf"{_RUN_CHARS}(?:[ \t]+{_RUN_CHARS})*")
-_TRAILING = ".,:;-/+#@"
+# A left-to-right run: space-separated tokens of printable ASCII / Latin letters, the first
+# holding a letter or digit (file names, ids, urls, code, numbers with units, "<b>x</b>").
+_LTR_CHAR = r"[!-~\u00c0-\u024f]"
+_LATIN_RUN = re.compile(rf"{_LTR_CHAR}*[A-Za-z0-9\u00c0-\u024f]{_LTR_CHAR}*(?:[ \t]+{_LTR_CHAR}+)*")
+_TRAILING = " \t.,:;!?-"  # sentence punctuation after a Latin run belongs to the Arabic sentence
 _MARKER = re.compile(r"\[(\d+)\]")
 _WORD = re.compile(r"[^\W_][\w\u064b-\u065f\u0670]*", re.UNICODE)
 
@@ -218,8 +218,9 @@ def render_documents(docs: Sequence) -> str:
     if not docs:
         return render_message("لا توجد وثائق مفهرسة بعد.", "info")
     rows = "".join(
-        f"<tr><td>{ltr(d.source)}</td><td>{bidi(d.title)}</td><td>{ltr(d.chunks)}</td>"
-        f"<td>{ltr(d.chars)}</td><td>{ltr(d.indexed_at)}</td></tr>" for d in docs)
+        f'<tr><td class="nowrap">{ltr(d.source)}</td><td>{bidi(d.title)}</td><td class="nowrap">{ltr(d.chunks)}</td>'
+        f'<td class="nowrap">{ltr(d.chars)}</td><td class="nowrap">{ltr(d.indexed_at.replace("T", " "))}</td></tr>'
+        for d in docs)
     return ('<table class="docs" dir="rtl"><thead><tr><th>الملف</th><th>العنوان</th><th>المقاطع</th>'
             f'<th>الأحرف</th><th>تاريخ الفهرسة</th></tr></thead><tbody>{rows}</tbody></table>')
 
