@@ -49,6 +49,7 @@ figure img{max-width:100%;width:360px}figcaption{text-align:center;font-size:.9r
 .cite{font-size:.85rem;background:#f1f4f8;border-inline-start:3px solid #7a8fb3;padding:.2rem .4rem;margin:.2rem 0}
 .gold{font-size:.82rem;color:#556}.hist{font-size:.82rem;color:#667}details summary{cursor:pointer;color:#2b4d8c}
 .err{color:#b3261e;font-family:monospace;font-size:.85rem}bdi{unicode-bidi:isolate}
+[lang=en]{font-family:"DejaVu Sans",Arial,sans-serif;font-size:.95em}
 """
 
 
@@ -61,6 +62,10 @@ def _value(name: str, v) -> str:
         return '<span class="na">—</span>'
     text = f"{v:,.0f} ms" if name.startswith("latency") else f"{v:.3f}" if name == "mrr" else _pct(v)
     return f'<bdi lang="en" dir="ltr">{text}</bdi>'
+
+
+def _seconds(v) -> str:
+    return "—" if v is None else f"{v:,.1f}"
 
 
 def _bdi(text) -> str:
@@ -146,8 +151,11 @@ def failure_kind(rec: dict) -> str | None:
 
 
 def _citations(rec: dict) -> str:
+    gold = set(rec["gold"]["gold_docs"])
+    off = " <span class='no'>(من خارج الوثائق المرجعية)</span>"
     return "".join(
-        f'<div class="cite">[{c["n"]}] {_bdi(c["source"])} <bdi dir="ltr">{c["start"]}–{c["end"]}</bdi>: {escape(c["quote"])}</div>'
+        f'<div class="cite">[{c["n"]}] {_bdi(c["source"])}{off if gold and c["source"] not in gold else ""} '
+        f'<bdi dir="ltr">{c["start"]}–{c["end"]}</bdi>: {escape(c["quote"])}</div>'
         for c in rec.get("citations") or [])
 
 
@@ -226,7 +234,7 @@ def render(summary: dict, records: list[dict]) -> str:
     head = (f"<p class='meta'>ملف الأسئلة: {_bdi(Path(meta.get('input_file', '—')).name)} · "
             f"النموذج: {_bdi(model.get('name', model) if isinstance(model, dict) else model)} · "
             f"الإيداع: {_bdi(str(meta.get('git_commit', 'unknown'))[:12])} · بصمة الفهرس: {_bdi(meta.get('index_fingerprint', '—'))} · "
-            f"البداية: {_bdi(timings.get('start', '—'))} · المدة: {_bdi(timings.get('wall_seconds', '—'))} ث · "
+            f"البداية: {_bdi(timings.get('start', '—'))} · المدة: {_bdi(_seconds(timings.get('wall_seconds')))} ث · "
             f"عمق الاسترجاع: {summary.get('retrieval_depth', '—')}</p>")
     malformed = "".join(f"<li>{_bdi(e)}</li>" for e in meta.get("malformed", []))
     return f"""<!doctype html>
