@@ -53,8 +53,11 @@ def launch(demo, settings: Settings, **overrides):
 def serve(settings: Settings | None = None) -> None:
     """``assistant serve``: bring the index up to date (terminal progress), then run the app."""
     set_offline_switches()
+    import time
+
     from .pipeline import Assistant
 
+    started = time.perf_counter()
     settings = settings or Settings.from_env()
     assistant = Assistant(settings)
     print(f"Checking the index in {settings.index_dir} (documents: {settings.docs_dir}) ...", flush=True)
@@ -62,7 +65,9 @@ def serve(settings: Settings | None = None) -> None:
     print(f"Index updated: {report.summary()}" if report else "Index is up to date.", flush=True)
     for error in report.errors if report else []:
         print(f"error: {error}", flush=True)
-    assistant.search("تهيئة", 1)  # load the embedding model now, not on the first question
+    if not assistant.index.is_empty:  # load the model and warm the answer path now, not on the first question
+        assistant.ask("ما موضوع الوثائق؟")
+    print(f"Index and model ready in {time.perf_counter() - started:.1f} s; starting the web app ...", flush=True)
     demo = build_app(assistant)
     launch(demo, settings)
 
@@ -178,8 +183,10 @@ def _lookup_tab(gr, h) -> list:
 
 def _documents_tab(gr, h) -> list:
     table = gr.HTML(h.documents_html(), elem_id="documents-table")
-    files = gr.File(label=f"ارفع وثائق ({' '.join(UPLOAD_TYPES)}) — الحد {h.settings.max_upload_mb} ميغابايت للملف",
-                    file_count="multiple", file_types=UPLOAD_TYPES, type="filepath", elem_id="upload")
+    gr.HTML(f'<div class="field-label" dir="rtl">ارفع وثائق ({ui.ltr(" ".join(UPLOAD_TYPES))}) — '
+            f"الحد {h.settings.max_upload_mb} ميغابايت للملف</div>")
+    files = gr.File(label="ارفع وثائق", show_label=False, file_count="multiple", file_types=UPLOAD_TYPES,
+                    type="filepath", elem_id="upload")
     upload = gr.Button("رفع وفهرسة", variant="primary", elem_id="upload-button")
     status = gr.HTML("", elem_id="documents-status")
     with gr.Row(equal_height=True):
@@ -211,11 +218,15 @@ def _evaluate_tab(gr, h) -> None:
 
     gr.Markdown("ارفع ملف أسئلة (JSONL أو CSV: سؤال في كل سطر، مع الحقول `question` و`must` و`gold_docs` "
                 "و`answerable`) ثم شغّل التقييم.", rtl=True)
-    qfile = gr.File(label="ملف الأسئلة", file_types=list(EVAL_TYPES), type="filepath", elem_id="eval-file")
+    gr.HTML(f'<div class="field-label" dir="rtl">ملف الأسئلة ({ui.ltr(" ".join(EVAL_TYPES))})</div>')
+    qfile = gr.File(label="ملف الأسئلة", show_label=False, file_types=list(EVAL_TYPES), type="filepath",
+                    elem_id="eval-file")
     run = gr.Button("تشغيل التقييم", variant="primary", elem_id="eval-run")
     status = gr.HTML("", elem_id="eval-status")
     summary = gr.HTML("", elem_id="eval-summary")
-    downloads = gr.File(label="النتائج للتنزيل", file_count="multiple", interactive=False, elem_id="eval-downloads")
+    gr.HTML('<div class="field-label" dir="rtl">النتائج للتنزيل</div>')
+    downloads = gr.File(label="النتائج للتنزيل", show_label=False, file_count="multiple", interactive=False,
+                        elem_id="eval-downloads")
     table = gr.HTML("", elem_id="eval-table")
 
     def do_eval(path, progress=gr.Progress()):  # noqa: B008 (the Gradio idiom)

@@ -130,8 +130,9 @@ def run_questions(url: str, questions: list[str]) -> list[dict]:
         page.goto(url, wait_until="load")
         page.wait_for_selector("#question textarea", timeout=60_000)
         for i, question in enumerate(questions):
-            page.click("#new-chat")
-            page.wait_for_selector("#chat .chat-empty", timeout=60_000)
+            if i:  # start each question in a fresh conversation (and wait until it is cleared)
+                page.click("#new-chat")
+                page.wait_for_function("() => !document.querySelector('#chat .msg')", timeout=60_000)
             page.fill("#question textarea", question)
             page.evaluate(WATCH_JS, 1)
             page.click("#send")

@@ -7,6 +7,7 @@ Screenshots go to artifacts/screenshots/ (gitignored).
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import socket
@@ -172,6 +173,14 @@ def test_chat_streams_and_citations_open_in_the_viewer(page, live):
     click_citation_and_check_viewer(page, assistant, second.locator("li.source").first)
     shot(page, "follow_up")
 
+    # copy answer: the button puts the answer text on the clipboard
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    second.locator(".copy-btn").click()
+    page.wait_for_function("() => [...document.querySelectorAll('#chat .copy-btn')].some(b => b.innerText.includes('✓'))",
+                           timeout=TIMEOUT)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert squash(copied) == squash(second.locator(".copy-btn").get_attribute("data-copy")) and "[1]" in copied
+
     page.click("#new-chat")
     page.wait_for_selector("#chat .chat-empty", timeout=TIMEOUT)
 
@@ -230,3 +239,25 @@ def test_uploaded_script_document_renders_inert(page, live, tmp_path):
     assert page.locator("#lookup-viewer img, #lookup-viewer script, #lookup-results img").count() == 0
     assert "<script>" in page.inner_text("#lookup-viewer") and "${7*7}" in page.inner_text("#lookup-viewer")
     shot(page, "inert_script_document")
+
+
+def test_evaluate_tab_runs_a_question_file(page, live, tmp_path):
+    evaluation = pytest.importorskip("assistant.evaluation")
+    if not all(hasattr(evaluation, n) for n in ("load_questions", "run_eval")):
+        pytest.skip("assistant/evaluation.py does not provide load_questions/run_eval yet")
+    qfile = tmp_path / "questions.jsonl"
+    rows = [{"id": "q1", "question": Q150, "must": [["150"]], "gold_docs": ["004_86e43c809a7d70f4.txt"]},
+            {"id": "q2", "question": "ما عاصمة كوكب المريخ؟", "answerable": False}]
+    qfile.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    open_app(page, live[0])
+    page.get_by_role("tab", name="التقييم").click()
+    page.set_input_files("#eval-file input[type=file]", str(qfile))
+    page.wait_for_function("() => document.querySelector('#eval-file').innerText.includes('questions.jsonl')",
+                           timeout=TIMEOUT)
+    page.click("#eval-run")
+    page.wait_for_selector("#eval-summary table.summary", timeout=TIMEOUT)
+    assert "ok" in page.get_attribute("#eval-status .status", "class")
+    assert page.locator("#eval-table table.results tbody tr").count() == 2
+    downloads = re.sub(r"\s+", "", page.inner_text("#eval-downloads"))
+    assert "results.jsonl" in downloads and "summary.json" in downloads, downloads
+    shot(page, "evaluate")
