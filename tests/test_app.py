@@ -335,3 +335,11 @@ class _Demo:
     def launch(self, **kwargs):
         self.calls["launch"] = kwargs
 
+
+
+def test_importing_the_app_module_does_not_import_gradio():
+    import subprocess
+    import sys
+
+    code = "import sys, assistant.app, assistant.cli; assert 'gradio' not in sys.modules, 'gradio imported eagerly'"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
