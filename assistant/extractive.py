@@ -20,37 +20,42 @@ from .types import Citation, Hit
 
 # words that frame a question rather than ask about the documents' content
 QUESTION_FRAME = frozenset(arabic.normalize(w) for w in """المذكور المذكورة المذكورين ذكر ذكرت يذكر الخبر المقال النص
-    البيان الوثيقة الوثائق المستند حسب وفق وفقا تحدث تحدثت قال قالت أي اي هو هي ماهي ماهو عدد
-    mentioned article text document according say said""".split())
+    الوثيقة الوثائق المستند حسب وفق وفقا تحدث تحدثت قال قالت أي اي هو هي ماهي ماهو عدد
+    اسم رقم نسبة تاريخ عناصر مكونات الفترة الزمنية مدة قيمة سبب أسباب هدف أهداف نوع أنواع طريقة دور
+    mentioned article text document according say said name number date percentage""".split())
 
-_NUMBER = re.compile(r"[0-9٠-٩]|\b(ألف|الف|آلاف|مليون|ملايين|مليار|مئة|مائة|عشر|عشرين|ثلاثين|أربعين|خمسين|نصف|ربع)")
-_DATE = re.compile(r"\b(19|20)[0-9]{2}\b|[٠-٩]{4}|يناير|فبراير|مارس|أبريل|ابريل|مايو|يونيو|يوليو|أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر|"
-                   r"كانون|شباط|آذار|نيسان|أيار|حزيران|تموز|آب|أيلول|تشرين|العام|عام|سنة|يوم")
-_PLACE = re.compile(r"مدينة|بمدينة|العاصمة|محافظة|إقليم|ولاية|منطقة|دولة|في [A-Z]")
+_YEAR = r"(?:19|20)[0-9]{2}"
+_NUMBER = re.compile(r"(?<![0-9])(?!" + _YEAR + r"(?![0-9]))[0-9]+(?:[.,][0-9]+)?%?|\\b(ألف|الف|آلاف|مليون|ملايين|مليار|مئة|مائة|مئات|عشرات|عشرين|ثلاثين|أربعين|خمسين|نصف|ربع|ثلث)")
+_MONTHS = (r"يناير|فبراير|مارس|أبريل|ابريل|مايو|يونيو|يوليو|أغسطس|غشت|سبتمبر|شتنبر|أكتوبر|نوفمبر|نونبر|ديسمبر|دجنبر|"
+           r"كانون|شباط|آذار|نيسان|أيار|حزيران|تموز|آب|أيلول|تشرين")
+_DATE = re.compile(_YEAR + "|" + _MONTHS)
+_FULL_DATE = re.compile(r"[0-9]{1,2}\s*(?:" + _MONTHS + r")|(?:" + _MONTHS + r")[ /]*" + _YEAR)
+_PLACE = re.compile(r"مدينة|بمدينة|مدن|العاصمة|محافظة|إقليم|ولاية|منطقة|دولة|شرق|غرب|شمال|جنوب|أفريقيا|إفريقيا|آسيا|أوروبا|أمريكا|في [A-Z]")
 _QTYPES = (
     ("number", re.compile(r"\bكم\b|\bعدد\b|\bنسبه\b|how many|how much|what percentage|number of")),
     ("date", re.compile(r"\bمتي\b|\bتاريخ\b|في اي (عام|سنه|شهر|يوم)|\bwhen\b|what year|what date|which year")),
     ("person", re.compile(r"^\s*(من|ومن)\s|\bمن (هو|هي|هم)\b|\bwho\b|\bwhom\b")),
-    ("place", re.compile(r"\bاين\b|في اي (مدينه|دوله|بلد|مكان)|ما (المدينه|الدوله)|\bwhere\b|which (city|country|place)")),
+    ("place", re.compile(r"\bاين\b|في اي (مدينه|دوله|بلد|مكان)|ما (المدينه|الدوله|المناطق|المدن|الدول|البلدان)|من اين|\bwhere\b|which (city|country|place)")),
 )
 
 
 def question_type(question: str) -> str:
-    q = arabic.normalize(question)
+    q = " ".join(arabic.DIALECT_QUESTION_WORDS.get(w, w) for w in arabic.normalize(question).split())
     for name, pattern in _QTYPES:
         if pattern.search(q):
             return name
     return "other"
 
 
-def _holds_type(kind: str, sentence: str) -> bool:
+def type_match(kind: str, sentence: str) -> float:
+    """0..1: does the sentence hold the kind of answer asked for?"""
     if kind == "number":
-        return bool(_NUMBER.search(sentence))
+        return 1.0 if _NUMBER.search(sentence) else 0.0
     if kind == "date":
-        return bool(_DATE.search(sentence))
+        return 1.0 if _FULL_DATE.search(sentence) else 0.5 if _DATE.search(sentence) else 0.0
     if kind == "place":
-        return bool(_PLACE.search(sentence))
-    return False
+        return 1.0 if _PLACE.search(sentence) else 0.0
+    return 0.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class Candidate:
     end: int
     text: str
     rank: int  # rank of its passage, from 1
+    passage: str = ""  # the retrieved passage it comes from (context for scoring)
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ class Scored:
     score: float
     dense: float
     coverage: float
-    typed: bool
+    typed: float
 
 
 class ExtractiveAnswerer:
@@ -99,7 +105,7 @@ class ExtractiveAnswerer:
                 if min(b, c.end) - max(a, c.start) < 0.5 * (b - a):
                     continue
                 seen.add((c.source, a, b))
-                out.append(Candidate(c.source, c.chunk_id, a, b, text[a:b], rank))
+                out.append(Candidate(c.source, c.chunk_id, a, b, text[a:b], rank, c.text))
         return out
 
     # -------------------------------------------------------------- scoring
@@ -108,26 +114,30 @@ class ExtractiveAnswerer:
         df = self.lexical.doc_freq(term)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def question_terms(self, question: str) -> list[tuple[str, float]]:
-        """(word, weight) for the content words of the question."""
+    def question_terms(self, question: str, power: float = 1.0) -> list[tuple[str, float]]:
+        """(word, idf ** power) for the content words of the question.
+
+        Sentence scoring uses power 2 (the most specific word matters most);
+        the refusal decision uses plain idf (calibrated with scripts/calibrate.py).
+        """
         out = []
         for w in dict.fromkeys(arabic.content_words(question)):
             if w in QUESTION_FRAME:
                 continue
             stem = arabic.light_stem(w)
             df_term = w if self.lexical.doc_freq(w) >= self.lexical.doc_freq("~" + stem) else "~" + stem
-            out.append((w, self._idf(df_term)))
+            out.append((w, self._idf(df_term) ** power))
         return out
 
     @staticmethod
     def _covers(word: str, sentence_terms: set[str]) -> bool:
         return word in sentence_terms or ("~" + arabic.light_stem(word)) in sentence_terms
 
-    def coverage(self, terms: list[tuple[str, float]], text: str) -> float:
+    def coverage(self, terms: list[tuple[str, float]], text: str | set[str]) -> float:
         total = sum(w for _, w in terms)
         if total == 0:
             return 0.0
-        st = set(arabic.terms(text, keep_stopwords=True))
+        st = text if isinstance(text, set) else set(arabic.terms(text, keep_stopwords=True))
         return sum(w for t, w in terms if self._covers(t, st)) / total
 
     def missing_weight(self, terms: list[tuple[str, float]]) -> float:
@@ -147,29 +157,41 @@ class ExtractiveAnswerer:
         s = np.asarray(self.embedder.embed_many([c.text for c in candidates]))
         dense = s @ q
         kind = question_type(question)
-        terms = self.question_terms(question)
-        context_terms = self.question_terms(query) if query != question else terms
+        sets = [set(arabic.terms(c.text, keep_stopwords=True)) for c in candidates]
+        passages = {c.passage: set(arabic.terms(c.passage, keep_stopwords=True)) for c in candidates}
+        terms = self.question_terms(question, power=2)
+        context_terms = self.question_terms(query, power=2) if query != question else terms
+        top_source = candidates[0].source
         out = []
-        for c, d in zip(candidates, dense, strict=True):
-            cov = self.coverage(terms, c.text)
-            ctx = self.coverage(context_terms, c.text) if context_terms is not terms else cov
-            typed = _holds_type(kind, c.text)
-            dense_part = min(max((float(d) - 0.70) / 0.20, 0.0), 1.0)
-            score = 0.45 * dense_part + 0.35 * cov + 0.10 * ctx + 0.10 * typed + 0.05 / c.rank
-            if len(c.text) < 25:  # headings and fragments rarely answer anything
+        for c, st, d in zip(candidates, sets, dense, strict=True):
+            cov = self.coverage(terms, st)
+            ctx = self.coverage(context_terms, st) if context_terms is not terms else cov
+            around = self.coverage(context_terms, passages[c.passage])
+            typed = type_match(kind, c.text)
+            dense_part = _clip((float(d) - 0.70) / 0.20)
+            score = 0.45 * dense_part + 0.35 * cov + 0.10 * ctx + 0.05 * around + 0.15 * typed + 0.05 / c.rank
+            if kind == "date" and typed == 1.0 and c.start < 300 and len(c.text) < 40 and c.source == top_source:
+                score += 0.2  # the dateline of the best document dates that document
+            if len(c.text) < 25 and not typed:  # headings and fragments rarely answer anything
                 score -= 0.1
             out.append(Scored(c, score, float(d), cov, typed))
         return sorted(out, key=lambda x: -x.score)
 
     # --------------------------------------------------------------- answer
-    def confidence(self, question: str, best: Scored) -> float:
-        """0..1: how sure we are the passages answer the question at all."""
-        dense_part = min(max((best.dense - 0.75) / 0.15, 0.0), 1.0)
+    def confidence(self, question: str, query: str, best: Scored) -> float:
+        """0..1: how sure we are that the passages answer the question at all.
+
+        Semantic similarity of the best sentence, plus (for Arabic questions) how much
+        of the question it covers, minus the weight of question words that the
+        corpus never uses (a question about «تونس» when no document mentions it).
+        For a follow-up, the completed query is judged.
+        """
         if arabic.script_of(question) != "ar":  # lexical evidence does not cross languages
-            return dense_part
-        terms = self.question_terms(question)
-        missing = self.missing_weight(terms)
-        return max(0.0, 0.5 * dense_part + 0.5 * best.coverage - 0.8 * missing)
+            return _clip(0.5 + (best.dense - 0.775) * 5)
+        dense_part = _clip((best.dense - 0.75) / 0.15)
+        terms = self.question_terms(query)
+        coverage = max(self.coverage(terms, best.candidate.text), 0.8 * self.coverage(terms, best.candidate.passage))
+        return _clip(0.35 + 0.5 * dense_part + 0.5 * coverage - 0.9 * self.missing_weight(terms))
 
     def answer(self, question: str, query: str, hits: list[Hit], texts: dict[str, str]):
         """(ranked sentences, chosen sentences, confidence) for the question."""
@@ -177,7 +199,7 @@ class ExtractiveAnswerer:
         if not ranked:
             return ranked, [], 0.0
         chosen = [ranked[0]]
-        terms = self.question_terms(question)
+        terms = self.question_terms(question, power=2)
         for other in ranked[1:4]:
             if len(chosen) >= self.max_sentences:
                 break
@@ -186,7 +208,11 @@ class ExtractiveAnswerer:
                 chosen.append(other)
         first = chosen[0].candidate.source
         chosen.sort(key=lambda s: (s.candidate.source != first, s.candidate.start))
-        return ranked, chosen, self.confidence(question, ranked[0])
+        return ranked, chosen, self.confidence(question, query, ranked[0])
+
+
+def _clip(x: float) -> float:
+    return min(max(x, 0.0), 1.0)
 
 
 def compose(chosen: list[Scored]) -> tuple[str, tuple[Citation, ...]]:

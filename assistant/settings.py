@@ -30,7 +30,7 @@ class Settings:
     candidates: int = 30  # per retriever, before fusion
     rrf_k: int = 60
     answer_mode: str = "extractive"  # or "llm"
-    refusal_threshold: float = 0.45
+    refusal_threshold: float = 0.42  # calibrated with scripts/calibrate.py on dev + eval/extra.jsonl
     max_question_chars: int = 2000
     llm_base_url: str = ""
     llm_model: str = ""
