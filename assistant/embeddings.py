@@ -142,7 +142,7 @@ class SentenceEmbedder(Embeddings):
         info = info or resolve_model(settings)
         self.model = SentenceTransformer(info.path, device="cpu", local_files_only=True)
         self.query_prefix, self.passage_prefix = _prefixes(settings, self.model)
-        dim = self.model.get_sentence_embedding_dimension()
+        dim = self.model.get_embedding_dimension()
         self.info = ModelInfo(info.name, info.origin, info.path, dim, self.query_prefix, self.passage_prefix)
 
     @property

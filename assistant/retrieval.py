@@ -29,12 +29,13 @@ def is_follow_up(question: str) -> bool:
     content = arabic.content_words(question)
     if _FOLLOW_UP_START.match(arabic.normalize(question)):
         return True
-    if len(content) <= 2:
+    if len(content) <= 1:
         return True
     tokens = arabic.words(question)
     if any(t in _REFERRING_WORDS for t in tokens):
         return True
-    return len(content) <= 4 and any(_REFERRING.search(t) for t in tokens[-2:])
+    raw = question.split()  # not normalised: a final ة must not look like the pronoun ه
+    return len(content) <= 4 and any(_REFERRING.search(t) for t in raw[-2:])
 
 
 def search_query(question: str, history: Sequence[Turn] = ()) -> str:

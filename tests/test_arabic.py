@@ -1,0 +1,41 @@
+from assistant import arabic
+
+
+def test_normalize_folds_what_should_not_matter():
+    assert arabic.normalize("أَطْفَالٌ") == "اطفال"  # diacritics, hamza forms
+    assert arabic.normalize("إسلام آمن ٱلله") == "اسلام امن الله"
+    assert arabic.normalize("مصطفى") == "مصطفي"  # alef maqsura
+    assert arabic.normalize("المنظمة") == "المنظمه"  # teh marbuta
+    assert arabic.normalize("الاتجـــار") == "الاتجار"  # tatweel
+    assert arabic.normalize("٢٠٢٤ و۱۲") == "2024 و12"  # Arabic-Indic and Persian digits
+    assert arabic.normalize("ﻻ") == "لا"  # NFKC presentation form
+
+
+def test_terms_add_light_stems_for_arabic_only():
+    terms = arabic.terms("والأطفال في Nador 2024")
+    assert "والاطفال" in terms and "~اطفال" in terms
+    assert "في" not in terms  # stopword
+    assert "nador" in terms and "2024" in terms
+    # clitics and articles fold to the same stem
+    assert arabic.light_stem("بالمغرب") == arabic.light_stem("المغرب") == "مغرب"
+
+
+def test_sentence_spans_know_arabic_punctuation_and_keep_offsets():
+    text = "قال الوزير: الوضع صعب. هل من حل؟ نعم؛ هناك خطة!\nسطر جديد بلا نقطة"
+    spans = list(arabic.sentence_spans(text))
+    sentences = [text[a:b] for a, b in spans]
+    assert sentences == ["قال الوزير: الوضع صعب.", "هل من حل؟", "نعم؛", "هناك خطة!", "سطر جديد بلا نقطة"]
+
+
+def test_sentence_splitter_does_not_cut_decimal_numbers():
+    assert arabic.split_sentences("بلغت النسبة 3.5 بالمئة. ثم ارتفعت.") == ["بلغت النسبة 3.5 بالمئة.", "ثم ارتفعت."]
+
+
+def test_display_text_is_never_altered():
+    text = "الأَطفالُ  ٢٠٢٤"
+    assert [text[a:b] for a, b in arabic.sentence_spans(text)] == [text]
+
+
+def test_script_detection():
+    assert arabic.script_of("ما هي عاصمة المغرب؟") == "ar"
+    assert arabic.script_of("Where did the campaign end?") == "latin"

@@ -1,0 +1,118 @@
+import pytest
+
+from assistant.chunking import chunk_document
+from assistant.index import Index
+from assistant.loaders import load_document
+from assistant.retrieval import is_follow_up, rrf, search_query
+from tests.conftest import SEEDS
+
+
+@pytest.mark.parametrize("path", sorted(SEEDS.glob("*.txt")), ids=lambda p: p.name)
+def test_every_chunk_of_every_seed_is_an_exact_slice(path):
+    doc = load_document(path)
+    chunks = chunk_document(doc, size=600, overlap=100)
+    assert chunks, "a seed produced no chunks"
+    covered = set()
+    for n, c in enumerate(chunks):
+        assert doc.text[c.start : c.end] == c.text
+        assert c.chunk_id == f"{doc.source}#{n}" and c.source == doc.source
+        assert len(c.text) <= 600
+        covered.update(range(c.start, c.end))
+    # every non-space character of the document is in some chunk
+    assert all(i in covered for i, ch in enumerate(doc.text) if not ch.isspace())
+
+
+def test_rrf_on_hand_made_rankings():
+    scores = rrf([["a", "b", "c"], ["c", "a"]], k=60)
+    assert scores["a"] == pytest.approx(1 / 61 + 1 / 62)
+    assert scores["c"] == pytest.approx(1 / 63 + 1 / 61)
+    assert scores["b"] == pytest.approx(1 / 62)
+    assert sorted(scores, key=lambda x: -scores[x]) == ["a", "c", "b"]
+    assert rrf([]) == {}
+
+
+def test_follow_up_detection_and_query_completion():
+    history = [("من نظم اليوم التواصلي في الرباط؟", "نظمته اللجنة الوطنية [1]")]
+    assert is_follow_up("وما كان شعاره؟")
+    assert is_follow_up("وكم عدد المشاركين فيها؟")
+    assert not is_follow_up("ما هي الدولة التي وقعت مذكرة تفاهم مع مكتب الأمم المتحدة في 2024؟")
+    q = search_query("وما كان شعاره؟", history)
+    assert "الرباط" in q and "شعاره" in q and "[1]" not in q
+    assert search_query("ما هي عاصمة المغرب؟", history) == "ما هي عاصمة المغرب؟"
+
+
+def test_hybrid_retrieval_fuses_both_rankings_without_duplicates(fake_assistant):
+    _, hits = fake_assistant.retrieve("كم مشاركا حضر حملات التوعية حول مخاطر الهجرة غير النظامية؟")
+    ids = [h.chunk.chunk_id for h in hits]
+    assert len(ids) == len(set(ids)) == 5
+    assert hits[0].chunk.source.startswith("004_")
+    assert all(h.dense_rank or h.lexical_rank for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_incremental_ingest_embeds_only_what_changed(fake_assistant, docs, fake_embedder):
+    index = fake_assistant.index
+    total = len(index.chunks)
+    before = {c.chunk_id for c in index.chunks if not c.source.startswith("001_")}
+
+    report = fake_assistant.ingest(progress=False)
+    assert not report.changed and report.embedded_chunks == 0 and len(report.unchanged) == 5
+
+    target = docs / "001_60ba477d6e5c36f9.txt"
+    target.write_text(target.read_text(encoding="utf-8") + "\nفقرة جديدة عن مدينة طنجة.", encoding="utf-8")
+    fake_embedder.calls = 0
+    report = fake_assistant.ingest(progress=False)
+    assert report.updated == ["001_60ba477d6e5c36f9.txt"] and not report.added
+    assert report.embedded_chunks == len(index.chunks_of("001_60ba477d6e5c36f9.txt"))
+    assert fake_embedder.calls == report.embedded_chunks
+    assert before <= {c.chunk_id for c in index.chunks}
+    assert "طنجة" in index.document_text("001_60ba477d6e5c36f9.txt")
+
+    (docs / "003_d236ae57b0bee246.txt").unlink()
+    report = fake_assistant.ingest(progress=False)
+    assert report.removed == ["003_d236ae57b0bee246.txt"]
+    assert not index.chunks_of("003_d236ae57b0bee246.txt")
+    stored = index.vectors.get(include=["metadatas"])["metadatas"]
+    assert not [m for m in stored if m["source"] == "003_d236ae57b0bee246.txt"]
+    assert len(stored) == len(index.chunks) < total + 5
+
+
+def test_interrupted_ingest_leaves_previous_index_usable(fake_assistant, docs, settings, fake_embedder):
+    before = fake_assistant.ask("كم مشاركا حضر حملات التوعية؟")
+    (docs / "005_new.txt").write_text("خبر جديد عن الاتجار بالبشر في مدينة طنجة. " * 40, encoding="utf-8")
+
+    class Boom(RuntimeError):
+        pass
+
+    def broken(texts):
+        raise Boom("power cut")
+
+    original = fake_embedder.embed_documents
+    fake_embedder.embed_documents = broken
+    with pytest.raises(Boom):
+        fake_assistant.ingest(progress=False)
+    fake_embedder.embed_documents = original
+
+    reopened = Index(settings, fake_embedder)  # a fresh process sees the old generation
+    assert "005_new.txt" not in reopened.docs and len(reopened.docs) == 5
+    from assistant.pipeline import Assistant
+
+    again = Assistant(settings, embedder=fake_embedder).ask("كم مشاركا حضر حملات التوعية؟")
+    assert again.answer == before.answer
+
+    report = Assistant(settings, embedder=fake_embedder).ingest(progress=False)
+    assert report.added == ["005_new.txt"]
+
+
+def test_bad_files_are_reported_and_the_rest_indexed(tmp_path, settings, fake_embedder, docs):
+    (docs / "broken.txt").write_bytes(b"\xff\xfe\x00bad")
+    (docs / "empty.md").write_text("   ", encoding="utf-8")
+    (docs / "page.html").write_text("<html><body><h1>عنوان</h1><script>alert(1)</script><p>نص &lt;b&gt; عربي</p></body></html>", encoding="utf-8")
+    from assistant.pipeline import Assistant
+
+    report = Assistant(settings, embedder=fake_embedder).ingest(progress=False)
+    assert len(report.added) == 6 and "page.html" in report.added
+    assert any("broken.txt" in e and "UTF-8" in e for e in report.errors)
+    assert any("empty.md" in e for e in report.errors)
+    text = Index(settings, fake_embedder).document_text("page.html")
+    assert "alert" not in text and "<b>" in text  # script dropped; markup-like text kept as text
