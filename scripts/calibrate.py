@@ -26,7 +26,10 @@ def main(paths: list[str]) -> None:
     assistant = Assistant()
     assistant.ensure_index(progress=False)
     engine = ExtractiveAnswerer(assistant.embedder, assistant.index.lexical)
-    rows = [json.loads(line) for p in paths for line in open(p, encoding="utf-8") if line.strip()]
+    rows = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            rows.extend(json.loads(line) for line in f if line.strip())
     data = []
     for row in rows:
         query, hits = assistant.retrieve(row["question"], row.get("history") or [])
