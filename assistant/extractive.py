@@ -25,7 +25,7 @@ QUESTION_FRAME = frozenset(arabic.normalize(w) for w in """المذكور الم
     mentioned article text document according say said name number date percentage""".split())
 
 _YEAR = r"(?:19|20)[0-9]{2}"
-_NUMBER = re.compile(r"(?<![0-9])(?!" + _YEAR + r"(?![0-9]))[0-9]+(?:[.,][0-9]+)?%?|\\b(ألف|الف|آلاف|مليون|ملايين|مليار|مئة|مائة|مئات|عشرات|عشرين|ثلاثين|أربعين|خمسين|نصف|ربع|ثلث)")
+_NUMBER = re.compile(r"(?<![0-9])(?!" + _YEAR + r"(?![0-9]))[0-9]+(?:[.,][0-9]+)?%?|\b(ألف|الف|آلاف|مليون|ملايين|مليار|مئة|مائة|مئات|عشرات|عشرين|ثلاثين|أربعين|خمسين|نصف|ربع|ثلث)")
 _MONTHS = (r"يناير|فبراير|مارس|أبريل|ابريل|مايو|يونيو|يوليو|أغسطس|غشت|سبتمبر|شتنبر|أكتوبر|نوفمبر|نونبر|ديسمبر|دجنبر|"
            r"كانون|شباط|آذار|نيسان|أيار|حزيران|تموز|آب|أيلول|تشرين")
 _DATE = re.compile(_YEAR + "|" + _MONTHS)
@@ -45,6 +45,27 @@ def question_type(question: str) -> str:
         if pattern.search(q):
             return name
     return "other"
+
+
+_COUNT_WORDS = {"كم", "عدد", "نسبه", "قديش", "شحال", "كام"}
+
+
+def counted_noun(question: str) -> str | None:
+    """The stem of what a كم-question counts: «كم طفلا» → طفل, «كم عدد المشاركين» → مشارك."""
+    words = arabic.words(question)
+    for i, w in enumerate(words):
+        if w in _COUNT_WORDS:
+            rest = [x for x in words[i + 1 :] if x not in _COUNT_WORDS]
+            return arabic.light_stem(rest[0]) if rest else None
+    return None
+
+
+def number_near(stem: str, sentence: str, window: int = 3) -> bool:
+    """Does a number stand within ``window`` words of the counted noun?"""
+    words = arabic.words(sentence)
+    nouns = [i for i, w in enumerate(words) if arabic.light_stem(w) == stem]
+    numbers = [i for i, w in enumerate(words) if _NUMBER.match(w)]
+    return any(abs(i - j) <= window for i in nouns for j in numbers)
 
 
 def type_match(kind: str, sentence: str) -> float:
@@ -162,6 +183,7 @@ class ExtractiveAnswerer:
         terms = self.question_terms(question, power=2)
         context_terms = self.question_terms(query, power=2) if query != question else terms
         top_source = candidates[0].source
+        counted = counted_noun(question) if kind == "number" else None
         out = []
         for c, st, d in zip(candidates, sets, dense, strict=True):
             cov = self.coverage(terms, st)
@@ -170,6 +192,8 @@ class ExtractiveAnswerer:
             typed = type_match(kind, c.text)
             dense_part = _clip((float(d) - 0.70) / 0.20)
             score = 0.45 * dense_part + 0.35 * cov + 0.10 * ctx + 0.05 * around + 0.15 * typed + 0.05 / c.rank
+            if counted and number_near(counted, c.text):
+                score += 0.15  # «كم طفلا» … «30 ألف طفل»
             if kind == "date" and typed == 1.0 and c.start < 300 and len(c.text) < 40 and c.source == top_source:
                 score += 0.2  # the dateline of the best document dates that document
             if len(c.text) < 25 and not typed:  # headings and fragments rarely answer anything
