@@ -74,6 +74,7 @@ def browser():
 @pytest.fixture
 def page(browser, live):
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="ar")
+    page.on("console", lambda m: print("console:", m.type, m.text[:300]) if m.type in ("error", "warning") else None)
     outside: list[str] = []
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
     yield page
@@ -92,7 +93,15 @@ def squash(text: str) -> str:
 
 def open_app(page, url: str, query: str = "") -> None:
     page.goto(url + query, wait_until="load")  # never "networkidle": Gradio keeps a stream open
-    page.wait_for_selector("#question textarea", timeout=TIMEOUT)
+    # a deep link switches to the lookup tab (maybe before the chat tab ever shows): wait for either
+    page.wait_for_function("""() => ['#question textarea', '#lookup-query textarea', '#lookup-query input']
+        .some(s => { const e = document.querySelector(s); return e && e.offsetParent !== null; })""", timeout=TIMEOUT)
+
+
+def uploaded(page, block: str, name: str) -> None:
+    """Wait until a gr.File lists ``name`` (its cell carries the whole name in aria-label)."""
+    page.wait_for_function("([b, n]) => [...document.querySelectorAll(b + ' td.filename')].some(td => td.getAttribute('aria-label') === n)",
+                           arg=[block, name], timeout=TIMEOUT)
 
 
 def assert_rtl(page) -> None:
@@ -224,8 +233,7 @@ def test_uploaded_script_document_renders_inert(page, live, tmp_path):
     open_app(page, url)
     page.get_by_role("tab", name="الوثائق").click()
     page.set_input_files("#upload input[type=file]", str(evil))
-    page.wait_for_function("() => document.querySelector('#upload').innerText.includes('evil_doc.txt')",
-                           timeout=TIMEOUT)
+    uploaded(page, "#upload", "evil_doc.txt")
     page.click("#upload-button")
     page.wait_for_selector("#documents-status .status", timeout=TIMEOUT)
     assert "ok" in page.get_attribute("#documents-status .status", "class"), page.inner_text("#documents-status")
@@ -252,8 +260,7 @@ def test_evaluate_tab_runs_a_question_file(page, live, tmp_path):
     open_app(page, live[0])
     page.get_by_role("tab", name="التقييم").click()
     page.set_input_files("#eval-file input[type=file]", str(qfile))
-    page.wait_for_function("() => document.querySelector('#eval-file').innerText.includes('questions.jsonl')",
-                           timeout=TIMEOUT)
+    uploaded(page, "#eval-file", "questions.jsonl")
     page.click("#eval-run")
     page.wait_for_selector("#eval-summary table.summary", timeout=TIMEOUT)
     assert "ok" in page.get_attribute("#eval-status .status", "class")
