@@ -67,6 +67,7 @@ def serve(settings: Settings | None = None) -> None:
         print(f"error: {error}", flush=True)
     if not assistant.index.is_empty:  # load the model and warm the answer path now, not on the first question
         assistant.ask("ما موضوع الوثائق؟")
+        print(f"Pre-embedded {assistant.warm()} sentences for answer scoring.", flush=True)
     print(f"Index and model ready in {time.perf_counter() - started:.1f} s; starting the web app ...", flush=True)
     demo = build_app(assistant)
     launch(demo, settings)

@@ -142,6 +142,7 @@ class SentenceEmbedder(Embeddings):
         info = info or resolve_model(settings)
         self.model = SentenceTransformer(info.path, device="cpu", local_files_only=True)
         self.query_prefix, self.passage_prefix = _prefixes(settings, self.model)
+        self._queries: dict[str, list[float]] = {}  # retrieval and answer scoring embed the same query
         dim = self.model.get_embedding_dimension()
         self.info = ModelInfo(info.name, info.origin, info.path, dim, self.query_prefix, self.passage_prefix)
 
@@ -159,7 +160,11 @@ class SentenceEmbedder(Embeddings):
         return self._encode(list(texts), self.passage_prefix, progress=len(texts) > 64).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self._encode([text], self.query_prefix)[0].tolist()
+        if text not in self._queries:
+            if len(self._queries) >= 256:
+                self._queries.pop(next(iter(self._queries)))
+            self._queries[text] = self._encode([text], self.query_prefix)[0].tolist()
+        return self._queries[text]
 
     def embed_many(self, texts: list[str], as_query: bool = False):
         """Numpy matrix of normalised vectors (used to score answer sentences)."""

@@ -25,7 +25,7 @@ QUESTION_FRAME = frozenset(arabic.normalize(w) for w in """المذكور الم
     mentioned article text document according say said name number date percentage""".split())
 
 _YEAR = r"(?:19|20)[0-9]{2}"
-_NUMBER = re.compile(r"(?<![0-9])(?!" + _YEAR + r"(?![0-9]))[0-9]+(?:[.,][0-9]+)?%?|\b(ألف|الف|آلاف|مليون|ملايين|مليار|مئة|مائة|مئات|عشرات|عشرين|ثلاثين|أربعين|خمسين|نصف|ربع|ثلث)")
+_NUMBER = re.compile(r"(?<![0-9])(?!" + _YEAR + r"(?![0-9]))[0-9]+(?:[.,][0-9]+)?%?|\b(?:ألف|الف|آلاف|مليون|ملايين|مليار|مئة|مائة|مئات|عشرات|عشرين|ثلاثين|أربعين|خمسين|نصف|ربع|ثلث)(?:ا|ان|ين)?\b")
 _MONTHS = (r"يناير|فبراير|مارس|أبريل|ابريل|مايو|يونيو|يوليو|أغسطس|غشت|سبتمبر|شتنبر|أكتوبر|نوفمبر|نونبر|ديسمبر|دجنبر|"
            r"كانون|شباط|آذار|نيسان|أيار|حزيران|تموز|آب|أيلول|تشرين")
 _DATE = re.compile(_YEAR + "|" + _MONTHS)
@@ -100,11 +100,22 @@ class Scored:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, embedder, lexical, max_sentences: int = 2):
+    def __init__(self, embedder, lexical, max_sentences: int = 2, vectors: dict | None = None):
         self.embedder = embedder
         self.lexical = lexical
         self.max_sentences = max_sentences
         self._spans: dict[tuple[str, int], list[tuple[int, int]]] = {}
+        self.vectors = {} if vectors is None else vectors  # sentence text -> vector, shared across questions
+
+    def sentence_vectors(self, texts: list[str]):
+        """Vectors of sentences (passage form), embedding only those not seen before."""
+        import numpy as np
+
+        todo = list(dict.fromkeys(t for t in texts if t not in self.vectors))
+        if todo:
+            for t, v in zip(todo, np.asarray(self.embedder.embed_many(todo)), strict=True):
+                self.vectors[t] = v
+        return np.stack([self.vectors[t] for t in texts])
 
     # ----------------------------------------------------------- candidates
     def _doc_spans(self, source: str, text: str) -> list[tuple[int, int]]:
@@ -174,9 +185,8 @@ class ExtractiveAnswerer:
             return []
         import numpy as np
 
-        q = np.asarray(self.embedder.embed_many([query], as_query=True))[0]
-        s = np.asarray(self.embedder.embed_many([c.text for c in candidates]))
-        dense = s @ q
+        q = np.asarray(self.embedder.embed_query(query))
+        dense = self.sentence_vectors([c.text for c in candidates]) @ q
         kind = question_type(question)
         sets = [set(arabic.terms(c.text, keep_stopwords=True)) for c in candidates]
         passages = {c.passage: set(arabic.terms(c.passage, keep_stopwords=True)) for c in candidates}

@@ -37,6 +37,7 @@ class Assistant:
         self._embedder = embedder
         self._index = None
         self._llm = llm
+        self._sentence_vectors: dict = {}  # answer-sentence vectors, kept between questions
 
     # ----------------------------------------------------------- components
     @property
@@ -75,6 +76,16 @@ class Assistant:
         if self.index.is_empty or self.index.stale():
             return self.ingest(progress=progress)
         return None
+
+    def warm(self, max_sentences: int = 5000) -> int:
+        """Embed the documents' sentences ahead of the first question (small corpora)."""
+        from . import arabic
+
+        texts = [t[a:b] for t in self.index.texts.values() for a, b in arabic.sentence_spans(t)][:max_sentences]
+        if not texts:
+            return 0
+        ExtractiveAnswerer(self.embedder, self.index.lexical, vectors=self._sentence_vectors).sentence_vectors(texts)
+        return len(texts)
 
     def documents(self):
         return self.index.documents()
@@ -155,7 +166,7 @@ class Assistant:
             except LLMUnavailable as exc:
                 notice = self.text("llm_unavailable", reason=str(exc))
             yield "\n"
-        extractive = ExtractiveAnswerer(self.embedder, self.index.lexical)
+        extractive = ExtractiveAnswerer(self.embedder, self.index.lexical, vectors=self._sentence_vectors)
         _, chosen, confidence = extractive.answer(question, query, hits, self.index.texts)
         if not chosen or confidence < self.settings.refusal_threshold:
             text, citations, refused = self.text("refusal"), (), True
