@@ -93,6 +93,8 @@ def run_eval(assistant, rows: list[EvalRow], out_dir, progress: bool = False, on
     out.mkdir(parents=True, exist_ok=True)
     depth = int(assistant.settings.top_k)
     texts = assistant.index.texts
+    run = run_meta(assistant)  # before the run: the code and index that answer the questions
+    run.update(meta or {})
     started, t0 = _now(), time.perf_counter()
     records = []
     bar = tqdm(total=len(rows), desc="Evaluating", unit="q", disable=not progress)
@@ -113,8 +115,6 @@ def run_eval(assistant, rows: list[EvalRow], out_dir, progress: bool = False, on
                 on_progress(i, len(rows))
     bar.close()
     summary = metrics.summarize(records, depth)
-    run = run_meta(assistant)
-    run.update(meta or {})
     run["timings"] = {"start": started, "end": _now(), "wall_seconds": round(time.perf_counter() - t0, 3)}
     summary["counts"]["malformed_rows"] = int(run.get("malformed_rows", 0))
     summary["meta"] = run
