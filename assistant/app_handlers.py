@@ -21,7 +21,7 @@ from .pipeline import Assistant, QuestionError
 from .types import Answer
 
 Progress = Callable[[int, int], None] | None
-EVAL_TYPES = (".jsonl", ".ndjson", ".csv", ".tsv")
+EVAL_TYPES = (".jsonl", ".ndjson", ".csv", ".tsv", ".json")  # .json: SQuAD v1.1
 
 EXAMPLES = (
     "كم مشاركا حضر حملات التوعية حول مخاطر الهجرة غير النظامية؟",
@@ -228,15 +228,22 @@ class AppHandlers:
         if Path(path).suffix.lower() not in EVAL_TYPES:
             kinds = "، ".join(EVAL_TYPES)
             return "", "", [], ui.render_message(f"نوع ملف الأسئلة غير مدعوم. الأنواع المدعومة: {kinds}.", "error")
+        out_dir = Path(tempfile.mkdtemp(prefix="assistant-eval-"))
+        assistant = self.assistant
         try:
-            rows, errors = load_questions(Path(path))
+            if Path(path).suffix.lower() == ".json":  # SQuAD: its paragraphs get their own index
+                from .evaluation import squad_assistant
+
+                assistant, rows, errors = squad_assistant(self.assistant.settings, Path(path), out_dir / "run",
+                                                          embedder=self.assistant.embedder, progress=False)
+            else:
+                rows, errors = load_questions(Path(path))
         except (ValueError, OSError) as exc:
             return "", "", [], ui.render_message(f"تعذّرت قراءة ملف الأسئلة: {exc}", "error")
         if not rows:
             detail = " ".join(str(e) for e in errors[:5])
             return "", "", [], ui.render_message(f"لم يُقرأ أي سؤال من الملف. {detail}", "error")
-        out_dir = Path(tempfile.mkdtemp(prefix="assistant-eval-"))
-        summary = run_eval(self.assistant, rows, out_dir, progress=False, on_progress=on_progress)
+        summary = run_eval(assistant, rows, out_dir, progress=False, on_progress=on_progress)
         results = _read_jsonl(out_dir / "results.jsonl")
         files = [str(out_dir / n) for n in ("results.jsonl", "summary.json", "report.html") if (out_dir / n).exists()]
         note = f"اكتمل التقييم: {len(rows)} سؤالاً."

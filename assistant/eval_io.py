@@ -275,52 +275,9 @@ def _squad_row(qa, source: str, fid: str) -> EvalRow:
                  "expected_answers": list(dict.fromkeys(t.strip() for t in texts)), "answerable": True}, fid)
 
 
-# ------------------------------------------------------- squad documents as files
-def file_name_for(source: str) -> str:
-    """A file name that *is* the source (reversibly sanitised) plus ``.txt``.
-
-    '/' becomes '∕' (U+2215), NUL is dropped and a leading '.' becomes '․' (U+2024),
-    so the file is neither nested nor hidden; :func:`source_for` undoes it.
-    """
-    name = source.replace("/", "\u2215").replace("\0", "")
-    if name.startswith("."):
-        name = "\u2024" + name[1:]
-    if len(name.encode("utf-8")) > 240:  # file-system limit: keep it unique with a hash
-        digest = hashlib.sha256(source.encode()).hexdigest()[:12]
-        name = name.encode("utf-8")[:200].decode("utf-8", "ignore") + "~" + digest
-    return name + ".txt"
-
-
-def source_for(file_name: str) -> str:
-    name = file_name[:-4] if file_name.endswith(".txt") else file_name
-    if name.startswith("\u2024"):
-        name = "." + name[1:]
-    return name.replace("\u2215", "/")
-
-
 def file_sha256(path: str | Path) -> str:
     h = hashlib.sha256()
     with Path(path).open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def write_documents(documents: list[Document], folder: Path) -> dict[str, str]:
-    """Write each document to ``folder/<file_name_for(source)>``; returns source -> file name.
-
-    Unchanged files are left alone and files of other sources are removed, so the folder
-    mirrors ``documents`` and an index over it is updated incrementally.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    names = {}
-    for doc in documents:
-        name = names[doc.source] = file_name_for(doc.source)
-        target, data = folder / name, doc.text.encode("utf-8")
-        if not target.exists() or target.read_bytes() != data:
-            target.write_bytes(data)
-    keep = set(names.values())
-    for f in folder.glob("*.txt"):
-        if f.name not in keep:
-            f.unlink()
-    return names

@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from . import metrics
-from .eval_io import EvalRow, file_sha256, load_questions, load_squad, write_documents
+from .eval_io import EvalRow, file_sha256, load_questions, load_squad
 from .settings import PROJECT_ROOT
 
 COMPARED = ("correct", "hit@5", "refusal_correct")
@@ -197,21 +197,18 @@ def format_summary(summary: dict) -> str:
 
 # ------------------------------------------------------------ squad setup
 def squad_assistant(settings, path: Path, out: Path, embedder=None, progress: bool = True):
-    """An Assistant over the SQuAD file's paragraphs, in their own docs and index folders.
+    """An Assistant over the SQuAD file's paragraphs (sources ``<title>#<i>``), in its own index.
 
-    Folders: ``<out>/../squad-index/<sha of file>/{docs,index}``, reused by later runs of the same
-    file. Returns (assistant, rows with gold_docs as indexed file names, errors).
+    Folder: ``<out>/../squad-index/<sha of file>/index``, reused (incrementally) by later runs of
+    the same file; never mixed with the documents index. Returns (assistant, rows, errors).
     """
     from .pipeline import Assistant
 
     documents, rows, errors = load_squad(path)
     base = out.resolve().parent / "squad-index" / file_sha256(path)[:16]
-    names = write_documents(documents, base / "docs")
-    assistant = Assistant(settings.with_(docs_dir=base / "docs", index_dir=base / "index"), embedder=embedder)
-    assistant.ensure_index(progress=progress)
-    rows = [EvalRow(r.id, r.question, r.history, tuple(names.get(g, g) for g in r.gold_docs), r.must,
-                    r.expected_answers, r.answerable, r.tags) for r in rows]
-    return assistant, rows, errors
+    assistant = Assistant(settings.with_(docs_dir=base / "no-files", index_dir=base / "index"), embedder=embedder)
+    report = assistant.index.ingest_documents(documents, progress=progress)
+    return assistant, rows, errors + report.errors
 
 
 # ------------------------------------------------------------------- CLI

@@ -177,6 +177,8 @@ class Index:
         """True when files on disk differ from the live index (or the model changed)."""
         if self.fingerprint_stored and self.fingerprint_stored != self.fingerprint:
             return True
+        if self.docs and not any(d.path for d in self.docs.values()):
+            return False  # built from documents (ingest_documents), not from a folder
         files, _ = find_files(paths or [self.settings.docs_dir])
         seen = {}
         for f in files:
@@ -191,8 +193,6 @@ class Index:
         """Bring the index in line with the files under ``paths`` (default: docs_dir)."""
         report = IngestReport()
         files, folders = find_files([Path(p) for p in (paths or [self.settings.docs_dir])])
-        rebuild = bool(self.fingerprint_stored) and self.fingerprint_stored != self.fingerprint
-        old_docs = {} if rebuild else dict(self.docs)
         docs: dict[str, Document] = {}
         for f in files:
             try:
@@ -204,6 +204,35 @@ class Index:
                 report.errors.append(f"{f}: another file named {doc.source} was already read; file names are citation sources and must be unique")
                 continue
             docs[doc.source] = doc
+
+        def drop(info: DocInfo) -> bool:  # a document not read this time
+            scanned = info.path and any(Path(info.path).is_relative_to(folder) for folder in folders)
+            return bool(scanned or not info.path or not Path(info.path).exists())
+
+        return self._sync(docs, drop, report, progress, on_progress)
+
+    def ingest_documents(self, documents: list[Document], progress: bool = True,
+                         on_progress: Callable[[int, int], None] | None = None) -> IngestReport:
+        """Make the index hold exactly ``documents`` (their ``source`` is the citation source).
+
+        For collections that are not files, e.g. the paragraphs of a SQuAD benchmark.
+        """
+        report = IngestReport()
+        docs: dict[str, Document] = {}
+        for doc in documents:
+            if doc.source in docs:
+                report.errors.append(f"duplicate source {doc.source!r}: the second one was skipped")
+            elif not doc.text.strip():
+                report.errors.append(f"{doc.source}: no text")
+            else:
+                docs[doc.source] = doc
+        return self._sync(docs, lambda info: True, report, progress, on_progress)
+
+    def _sync(self, docs: dict[str, Document], drop: Callable[[DocInfo], bool], report: IngestReport,
+              progress: bool, on_progress) -> IngestReport:
+        """Embed new/changed ``docs``; remove the unlisted ones ``drop`` says so; commit."""
+        rebuild = bool(self.fingerprint_stored) and self.fingerprint_stored != self.fingerprint
+        old_docs = {} if rebuild else dict(self.docs)
         new_docs: dict[str, DocInfo] = {}
         texts = {s: t for s, t in self.texts.items() if s in old_docs}
         chunks_by_source: dict[str, list[Chunk]] = {}
@@ -228,8 +257,7 @@ class Index:
         for source, info in old_docs.items():
             if source in new_docs:
                 continue
-            scanned = info.path and any(Path(info.path).is_relative_to(folder) for folder in folders)
-            if scanned or not info.path or not Path(info.path).exists():
+            if drop(info):
                 report.removed.append(source)
                 chunks_by_source.pop(source, None)
                 texts.pop(source, None)

@@ -292,6 +292,20 @@ def test_evaluate_tab(handlers, tmp_path):
     assert "غير مدعوم" in handlers.evaluate(str(bad))[3]
 
 
+def test_evaluate_tab_runs_a_squad_file_in_its_own_index(handlers, tmp_path):
+    squad = {"version": "1.1", "data": [{"title": "المغرب", "paragraphs": [
+        {"context": "الرباط هي عاصمة المغرب. تقع على ساحل المحيط الأطلسي.",
+         "qas": [{"id": "s1", "question": "ما عاصمة المغرب؟", "answers": [{"text": "الرباط", "answer_start": 0}]}]}]}]}
+    path = tmp_path / "squad.json"
+    path.write_text(json.dumps(squad, ensure_ascii=False), encoding="utf-8")
+    before = [d.source for d in handlers.assistant.documents()]
+    summary, table, files, status = handlers.evaluate(str(path))
+    assert "status ok" in status and "<table" in table
+    results = [json.loads(line) for line in Path(next(f for f in files if f.endswith("results.jsonl"))).read_text(encoding="utf-8").splitlines()]
+    assert results[0]["gold"]["gold_docs"] == ["المغرب#0"] and results[0]["passages"][0]["source"] == "المغرب#0"
+    assert [d.source for d in handlers.assistant.documents()] == before  # the seeds index is untouched
+
+
 # ---------------------------------------------------------------- the app
 def test_build_app_has_named_api_endpoints(fake_assistant):
     from assistant.app import build_app

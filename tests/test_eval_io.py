@@ -8,14 +8,10 @@ import pytest
 
 from assistant.eval_io import (
     EvalRow,
-    file_name_for,
     guess_format,
     load_questions,
     load_squad,
-    source_for,
-    write_documents,
 )
-from assistant.types import Document
 
 
 def test_jsonl_rows_and_malformed_lines(tmp_path):
@@ -109,23 +105,3 @@ def test_unknown_extension_needs_format(tmp_path):
     with pytest.raises(ValueError, match="--format"):
         guess_format(tmp_path / "q.txt")
     assert guess_format(tmp_path / "q.txt", "csv") == "csv"
-
-
-@pytest.mark.parametrize("source", ["الهند#0", "a/b#1", ".hidden#0", "x" * 300 + "#2"])
-def test_file_names_are_reversible_sources(source, tmp_path):
-    name = file_name_for(source)
-    assert "/" not in name and not name.startswith(".") and name.endswith(".txt")
-    if len(source) < 200:
-        assert source_for(name) == source
-    assert len(name.encode()) <= 255
-    (tmp_path / name).write_text("ok", encoding="utf-8")  # the file system accepts it
-
-
-def test_write_documents_mirrors_the_folder(tmp_path):
-    docs = [Document("a/b#0", "نص أول"), Document("c#1", "نص ثان")]
-    names = write_documents(docs, tmp_path / "d")
-    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == sorted(names.values())
-    mtime = (tmp_path / "d" / names["c#1"]).stat().st_mtime_ns
-    names2 = write_documents(docs[1:], tmp_path / "d")
-    assert [p.name for p in (tmp_path / "d").iterdir()] == [names2["c#1"]]
-    assert (tmp_path / "d" / names["c#1"]).stat().st_mtime_ns == mtime  # unchanged: not rewritten

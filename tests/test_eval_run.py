@@ -117,10 +117,10 @@ def test_cli_eval_squad_indexes_paragraphs_separately(fake_assistant, tmp_path):
         assert result.exit_code == 0, result.output
     folders = list((runs / "squad-index").iterdir())
     assert len(folders) == 1  # reused by the second run
-    assert sorted(p.name for p in (folders[0] / "docs").iterdir()) == ["خاشقجي∕صحفي#0.txt", "خاشقجي∕صحفي#1.txt"]
     records = read(runs / "r2" / "results.jsonl")
-    assert records[0]["gold"]["gold_docs"] == ["خاشقجي∕صحفي#0.txt"]
-    assert {p["source"] for r in records for p in r["passages"]} <= {"خاشقجي∕صحفي#0.txt", "خاشقجي∕صحفي#1.txt"}
+    assert records[0]["gold"]["gold_docs"] == ["خاشقجي/صحفي#0"]  # sources are exactly <title>#<paragraph>
+    assert {p["source"] for r in records for p in r["passages"]} <= {"خاشقجي/صحفي#0", "خاشقجي/صحفي#1"}
+    assert all(p["chunk_id"].startswith(p["source"] + "#") for r in records for p in r["passages"])
     summary = json.loads((runs / "r2" / "summary.json").read_text(encoding="utf-8"))
     assert summary["meta"]["documents"] == 2 and summary["denominators"]["expected_answers"] == 2
     assert summary["metrics"]["hit@5"] == 1.0  # only two paragraphs: both are always retrieved
