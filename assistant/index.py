@@ -117,6 +117,7 @@ class Index:
             self.texts = {r["source"]: r["text"] for r in _read_jsonl(gen / "texts.jsonl")}
             self.chunks = [Chunk(**r) for r in _read_jsonl(gen / "chunks.jsonl")]
         self.by_id = {c.chunk_id: c for c in self.chunks}
+        self.by_vector_id = {_vector_id(c, self.docs[c.source].hash): c for c in self.chunks}
         self.row_of = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self.lexical = LexicalIndex.load(gen / "bm25", len(self.chunks)) if gen else LexicalIndex()
 
@@ -160,11 +161,10 @@ class Index:
         if self.is_empty:
             return []
         vector = self.embedder.embed_query(query)
-        live = {_vector_id(c, self.docs[c.source].hash): c for c in self.chunks}
         found = self.vectors.similarity_search_by_vector_with_relevance_scores(vector, k=min(k * 2, len(self.chunks) * 2))
         out: list[tuple[Chunk, float]] = []
         for doc, distance in found:
-            chunk = live.get(doc.id or "")
+            chunk = self.by_vector_id.get(doc.id or "")  # vectors of unfinished ingests are not live
             if chunk is not None:
                 out.append((chunk, 1.0 - float(distance)))
         return out[:k]
@@ -322,8 +322,7 @@ class Index:
         for old in self.dir.glob("gen-*"):
             if old != live_gen:
                 shutil.rmtree(old, ignore_errors=True)
-        live = {_vector_id(c, self.docs[c.source].hash) for c in self.chunks}
         stored = self.vectors.get(include=[])["ids"]
-        stale = [i for i in stored if i not in live]
+        stale = [i for i in stored if i not in self.by_vector_id]
         for i in range(0, len(stale), 5000):
             self.vectors.delete(ids=stale[i : i + 5000])
