@@ -106,20 +106,26 @@ class Index:
 
     def _load(self) -> None:
         gen = self._live_generation()
-        self.fingerprint_stored = ""
-        self.docs: dict[str, DocInfo] = {}
-        self.texts: dict[str, str] = {}
-        self.chunks: list[Chunk] = []
-        if gen is not None:
-            catalog = json.loads((gen / "catalog.json").read_text(encoding="utf-8"))
-            self.fingerprint_stored = catalog.get("fingerprint", "")
-            self.docs = {d["source"]: DocInfo(**d) for d in catalog["documents"]}
-            self.texts = {r["source"]: r["text"] for r in _read_jsonl(gen / "texts.jsonl")}
-            self.chunks = [Chunk(**r) for r in _read_jsonl(gen / "chunks.jsonl")]
-        self.by_id = {c.chunk_id: c for c in self.chunks}
-        self.by_vector_id = {_vector_id(c, self.docs[c.source].hash): c for c in self.chunks}
-        self.row_of = {c.chunk_id: i for i, c in enumerate(self.chunks)}
-        self.lexical = LexicalIndex.load(gen / "bm25", len(self.chunks)) if gen else LexicalIndex()
+        if gen is None:
+            self._set("", {}, {}, [], LexicalIndex())
+            return
+        catalog = json.loads((gen / "catalog.json").read_text(encoding="utf-8"))
+        chunks = [Chunk(**r) for r in _read_jsonl(gen / "chunks.jsonl")]
+        self._set(
+            catalog.get("fingerprint", ""),
+            {d["source"]: DocInfo(**d) for d in catalog["documents"]},
+            {r["source"]: r["text"] for r in _read_jsonl(gen / "texts.jsonl")},
+            chunks,
+            LexicalIndex.load(gen / "bm25", len(chunks)),
+        )
+
+    def _set(self, fingerprint: str, docs: dict[str, DocInfo], texts: dict[str, str], chunks: list[Chunk],
+             lexical: LexicalIndex) -> None:
+        """Make a generation the one this object serves (read from disk or just written)."""
+        self.fingerprint_stored = fingerprint
+        self.docs, self.texts, self.chunks, self.lexical = docs, texts, chunks, lexical
+        self.by_id = {c.chunk_id: c for c in chunks}
+        self.by_vector_id = {_vector_id(c, docs[c.source].hash): c for c in chunks}
 
     @property
     def fingerprint(self) -> str:
@@ -308,14 +314,15 @@ class Index:
         tmp.mkdir()
         _write_jsonl(tmp / "texts.jsonl", ({"source": s, "text": texts[s]} for s in sorted(docs)))
         _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
-        LexicalIndex.build([c.text for c in chunks]).save(tmp / "bm25")
+        lexical = LexicalIndex.build([c.text for c in chunks])
+        lexical.save(tmp / "bm25")
         catalog = {"fingerprint": self.fingerprint, "documents": [asdict(d) for d in sorted(docs.values(), key=lambda d: d.source)]}
         (tmp / "catalog.json").write_text(json.dumps(catalog, ensure_ascii=False, indent=1), encoding="utf-8")
         tmp.rename(gen)
         pointer = self.dir / "CURRENT.tmp"
         pointer.write_text(gen.name)
         os.replace(pointer, self.dir / "CURRENT")  # the switch: atomic
-        self._load()
+        self._set(self.fingerprint, docs, texts, chunks, lexical)  # what was just written, without re-reading it
 
     def _collect_garbage(self) -> None:
         live_gen = self._live_generation()

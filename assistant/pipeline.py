@@ -37,7 +37,7 @@ class Assistant:
         self._embedder = embedder
         self._index = None
         self._llm = llm
-        self._sentence_vectors: dict = {}  # answer-sentence vectors, kept between questions
+        self._extractive = None
 
     # ----------------------------------------------------------- components
     @property
@@ -64,6 +64,15 @@ class Assistant:
             self._llm = LLMAnswerer(self.settings)
         return self._llm
 
+    @property
+    def extractive(self) -> ExtractiveAnswerer:
+        """The answer engine, kept between questions (its sentence vectors survive re-indexing)."""
+        lexical = self.index.lexical
+        if self._extractive is None or self._extractive.lexical is not lexical:
+            vectors = self._extractive.vectors if self._extractive else None
+            self._extractive = ExtractiveAnswerer(self.embedder, lexical, vectors=vectors)
+        return self._extractive
+
     def text(self, name: str, **values) -> str:
         return render(self.settings.prompts_dir, name, **values)
 
@@ -84,7 +93,7 @@ class Assistant:
         texts = [t[a:b] for t in self.index.texts.values() for a, b in arabic.sentence_spans(t)][:max_sentences]
         if not texts:
             return 0
-        ExtractiveAnswerer(self.embedder, self.index.lexical, vectors=self._sentence_vectors).sentence_vectors(texts)
+        self.extractive.sentence_vectors(texts)
         return len(texts)
 
     def documents(self):
@@ -150,9 +159,8 @@ class Assistant:
             from .generative import LLMUnavailable
 
             try:
-                llm = self._llm or self.llm
                 final = None
-                for item in llm.stream(question, history, hits, self.index.texts, self.text("refusal")):
+                for item in self.llm.stream(question, history, hits, self.index.texts, self.text("refusal")):
                     if isinstance(item, str):
                         yield item
                     else:
@@ -166,8 +174,7 @@ class Assistant:
             except LLMUnavailable as exc:
                 notice = self.text("llm_unavailable", reason=str(exc))
             yield "\n"
-        extractive = ExtractiveAnswerer(self.embedder, self.index.lexical, vectors=self._sentence_vectors)
-        _, chosen, confidence = extractive.answer(question, query, hits, self.index.texts)
+        _, chosen, confidence = self.extractive.answer(question, query, hits, self.index.texts)
         if not chosen or confidence < self.settings.refusal_threshold:
             text, citations, refused = self.text("refusal"), (), True
         else:
