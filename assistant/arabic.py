@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _TATWEEL = "\u0640"
@@ -86,6 +87,11 @@ def terms(text: str, keep_stopwords: bool = False) -> list[str]:
     return out
 
 
+def covers(word: str, text_terms: set[str]) -> bool:
+    """Is a normalised word in a set of ``terms()``, as itself or by its light stem?"""
+    return word in text_terms or "~" + light_stem(word) in text_terms
+
+
 def content_words(text: str) -> list[str]:
     """Normalised words without stopwords and 1-letter tokens (for coverage measures)."""
     return [w for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
@@ -123,6 +129,12 @@ def _trimmed(text: str, a: int, b: int) -> Iterator[tuple[int, int]]:
         b -= 1
     if b > a and any(ch.isalnum() for ch in text[a:b]):
         yield a, b
+
+
+@lru_cache(maxsize=512)
+def document_sentences(text: str) -> tuple[tuple[int, int], ...]:
+    """``sentence_spans`` of a whole document, cached: answers look at the same documents again."""
+    return tuple(sentence_spans(text))
 
 
 def split_sentences(text: str) -> list[str]:

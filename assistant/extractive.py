@@ -104,7 +104,6 @@ class ExtractiveAnswerer:
         self.embedder = embedder
         self.lexical = lexical
         self.max_sentences = max_sentences
-        self._spans: dict[tuple[str, int], list[tuple[int, int]]] = {}
         self.vectors = {} if vectors is None else vectors  # sentence text -> vector, shared across questions
 
     def sentence_vectors(self, texts: list[str]):
@@ -118,19 +117,13 @@ class ExtractiveAnswerer:
         return np.stack([self.vectors[t] for t in texts])
 
     # ----------------------------------------------------------- candidates
-    def _doc_spans(self, source: str, text: str) -> list[tuple[int, int]]:
-        key = (source, hash(text))
-        if key not in self._spans:
-            self._spans[key] = list(arabic.sentence_spans(text))
-        return self._spans[key]
-
     def candidates(self, hits: list[Hit], texts: dict[str, str]) -> list[Candidate]:
         seen: set[tuple[str, int, int]] = set()
         out: list[Candidate] = []
         for rank, hit in enumerate(hits, start=1):
             c = hit.chunk
             text = texts[c.source]
-            for a, b in self._doc_spans(c.source, text):
+            for a, b in arabic.document_sentences(text):
                 if b <= c.start or a >= c.end or (c.source, a, b) in seen:
                     continue
                 # a sentence must mostly lie inside the passage that was retrieved
@@ -161,16 +154,12 @@ class ExtractiveAnswerer:
             out.append((w, self._idf(df_term) ** power))
         return out
 
-    @staticmethod
-    def _covers(word: str, sentence_terms: set[str]) -> bool:
-        return word in sentence_terms or ("~" + arabic.light_stem(word)) in sentence_terms
-
     def coverage(self, terms: list[tuple[str, float]], text: str | set[str]) -> float:
         total = sum(w for _, w in terms)
         if total == 0:
             return 0.0
         st = text if isinstance(text, set) else set(arabic.terms(text, keep_stopwords=True))
-        return sum(w for t, w in terms if self._covers(t, st)) / total
+        return sum(w for t, w in terms if arabic.covers(t, st)) / total
 
     def missing_weight(self, terms: list[tuple[str, float]]) -> float:
         """Share of the question's weight carried by words the corpus never uses."""

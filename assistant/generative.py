@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from functools import lru_cache
 
 from . import arabic
 from .prompts import render
@@ -115,15 +114,11 @@ def _reason(exc: Exception, url: str, timeout: float) -> str:
 
 
 # ------------------------------------------------------------ verification
-def _covered(word: str, terms: set[str]) -> bool:
-    return word in terms or "~" + arabic.light_stem(word) in terms
-
-
 def support(claim_words: list[str], text: str) -> float:
     if not claim_words:
         return 0.0
     terms = set(arabic.terms(text, keep_stopwords=True))
-    return sum(_covered(w, terms) for w in claim_words) / len(claim_words)
+    return sum(arabic.covers(w, terms) for w in claim_words) / len(claim_words)
 
 
 def _markers(sentence: str) -> list[int]:
@@ -133,11 +128,6 @@ def _markers(sentence: str) -> list[int]:
     return list(dict.fromkeys(out))
 
 
-@lru_cache(maxsize=64)
-def _doc_spans(text: str) -> tuple[tuple[int, int], ...]:
-    return tuple(arabic.sentence_spans(text))
-
-
 def best_quote(claim: str, hit: Hit, text: str) -> tuple[int, int] | None:
     """The document sentence inside the passage that best supports ``claim``, or None if unsupported."""
     words = list(dict.fromkeys(arabic.content_words(claim)))
@@ -145,10 +135,10 @@ def best_quote(claim: str, hit: Hit, text: str) -> tuple[int, int] | None:
     if support(words, c.text) < MIN_SUPPORT:
         return None
     passage_terms = set(arabic.terms(c.text, keep_stopwords=True))
-    if not all(_covered(w, passage_terms) for w in words if w[0].isdigit()):
+    if not all(arabic.covers(w, passage_terms) for w in words if w[0].isdigit()):
         return None  # a number the passage does not contain is not supported
     best, best_score = None, 0.0
-    for a, b in _doc_spans(text):
+    for a, b in arabic.document_sentences(text):
         if b <= c.start or a >= c.end:
             continue
         sentence = text[a:b]

@@ -90,7 +90,7 @@ class Assistant:
         """Embed the documents' sentences ahead of the first question (small corpora)."""
         from . import arabic
 
-        texts = [t[a:b] for t in self.index.texts.values() for a, b in arabic.sentence_spans(t)][:max_sentences]
+        texts = [t[a:b] for t in self.index.texts.values() for a, b in arabic.document_sentences(t)][:max_sentences]
         if not texts:
             return 0
         self.extractive.sentence_vectors(texts)
