@@ -61,7 +61,7 @@ def serve(settings: Settings | None = None) -> None:
     settings = settings or Settings.from_env()
     assistant = Assistant(settings)
     print(f"Checking the index in {settings.index_dir} (documents: {settings.docs_dir}) ...", flush=True)
-    report = assistant.ensure_index(progress=True)
+    report = assistant.ensure_index(progress=True, on_problem=lambda m: print(m, flush=True))
     print(f"Index updated: {report.summary()}" if report else "Index is up to date.", flush=True)
     for error in report.errors if report else []:
         print(f"error: {error}", flush=True)

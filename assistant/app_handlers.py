@@ -54,6 +54,15 @@ def safe_upload_name(name: str) -> str:
     return base
 
 
+def _free_name(target: Path) -> Path:
+    """``name (2).ext``, ``name (3).ext`` … : the first name not taken in the folder."""
+    for n in range(2, 10_000):
+        candidate = target.with_name(f"{target.stem} ({n}){target.suffix}")
+        if not candidate.exists() and not candidate.is_symlink():
+            return candidate
+    raise UserError(f"too many copies of «{target.name}»")
+
+
 def _report_message(report) -> tuple[str, str]:
     parts = [f"أُضيف: {len(report.added)}", f"حُدّث: {len(report.updated)}", f"حُذف: {len(report.removed)}",
              f"دون تغيير: {len(report.unchanged)}", f"مقاطع مُضمّنة: {report.embedded_chunks}",
@@ -125,7 +134,8 @@ class AppHandlers:
         c = found.chunk
         if start is None or end is None or not 0 <= start < end <= len(found.document):
             start, end = c.start, c.end
-        return ui.render_viewer(found.title, c.source, found.document, (start, end), (c.start, c.end), c.chunk_id)
+        return ui.render_viewer(found.title, c.source, found.document, (start, end), (c.start, c.end), c.chunk_id,
+                                ui.answer_span_of(ref))
 
     # ---------------------------------------------------------------- lookup
     def lookup_search(self, query: str) -> tuple[str, str]:
@@ -157,7 +167,7 @@ class AppHandlers:
             return ui.render_message("لم تُختر أي ملفات.", "error")
         limit = self.settings.max_upload_mb
         docs_dir = Path(self.settings.docs_dir).resolve()
-        accepted, problems = [], []
+        accepted, problems, notes = [], [], []
         with tempfile.TemporaryDirectory(prefix="upload-") as staging:
             for p in paths:
                 p = Path(p)
@@ -178,15 +188,21 @@ class AppHandlers:
                 if target.parent != docs_dir:  # defence in depth: never outside the folder
                     problems.append(f"اسم الملف «{name}» غير مقبول.")
                     continue
+                if target.exists() or target.is_symlink():  # never overwrite silently: keep both
+                    if target.is_file() and not target.is_symlink() and target.read_bytes() == staged.read_bytes():
+                        notes.append(f"«{name}» موجود بالمحتوى نفسه؛ لم يتغير شيء.")
+                        continue
+                    target = _free_name(target)
+                    notes.append(f"يوجد مستند باسم «{name}»؛ احتُفظ بالاثنين وسُمّي الجديد «{target.name}».")
                 docs_dir.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(staged, target)
-                accepted.append(name)
+                accepted.append(target.name)
         if not accepted:
-            return ui.render_message("لم يُقبل أي ملف. " + " ".join(problems), "error")
+            return ui.render_message(" ".join(["لم يُقبل أي ملف.", *notes, *problems]), "error" if problems else "info")
         with self.write_lock:
             report = self.assistant.ingest([docs_dir], progress=False, on_progress=on_progress)
         text, kind = _report_message(report)
-        text = f"رُفع: {'، '.join(accepted)}. " + text + "".join(" " + p for p in problems)
+        text = f"رُفع: {'، '.join(accepted)}. " + text + "".join(" " + p for p in notes + problems)
         return ui.render_message(text, "error" if problems else kind)
 
     def remove(self, source: str) -> str:
@@ -194,11 +210,12 @@ class AppHandlers:
         if not source:
             return ui.render_message("اختر وثيقة لحذفها.", "error")
         with self.write_lock:
+            self.assistant.index.refresh()
             info = self.assistant.index.docs.get(source)
             if info is None or not self.assistant.remove(source):
                 return ui.render_message(f"لا توجد وثيقة مفهرسة باسم «{source}».", "error")
             moved = self._move_out(Path(info.path)) if info.path else None
-        note = f" نُقل الملف إلى {moved} كي لا يُعاد فهرسته." if moved else ""
+        note = " نُقل الملف إلى مجلد المحذوفات في الفهرس كي لا يُعاد فهرسته (يمكن استرجاعه)." if moved else ""
         return ui.render_message(f"حُذفت الوثيقة «{source}» من الفهرس.{note}", "ok")
 
     def _move_out(self, path: Path) -> Path | None:

@@ -89,19 +89,50 @@ def model(obj: Context, prepare: bool):
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--rebuild", is_flag=True, help="Rebuild from the documents folder (mends a damaged index; stored vectors are reused).")
 @click.pass_obj
-def ingest(obj: Context, paths, quiet: bool):
-    """Index documents (default: the docs folder); only new or changed files are embedded."""
+def ingest(obj: Context, paths, quiet: bool, rebuild: bool):
+    """Index documents (default: the docs folder); only new or changed files are embedded.
+
+    Exits 1 when any file could not be indexed (the others are indexed and listed)."""
     for p in paths:
         if not p.exists():
             _fail(f"{p}: no such file or folder")
-    report = run_guarded(lambda: obj.assistant.ingest(list(paths) or None, progress=not quiet))
+    if rebuild and paths:
+        _fail("--rebuild rebuilds from the documents folder; give no paths with it")
+
+    def run():
+        if rebuild:
+            return obj.assistant.index.rebuild(progress=not quiet)
+        health = obj.assistant.index.health()
+        if not health.ok:
+            click.echo(health.line() + " — rebuilding", err=True)
+            if not paths:
+                return obj.assistant.index.rebuild(progress=not quiet)
+        return obj.assistant.ingest(list(paths) or None, progress=not quiet)
+
+    report = run_guarded(run)
     for label, names in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
         for name in names:
             click.echo(f"{label}: {name}")
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
     click.echo(report.summary())
+    if report.errors:
+        raise click.ClickException(f"{len(report.errors)} file(s) could not be indexed: "
+                                   + "; ".join(e.split(":", 1)[0] for e in report.errors))
+
+
+@main.command()
+@click.pass_obj
+def doctor(obj: Context):
+    """Check the index: catalog, chunks, word index and vectors agree (exit 1 when not)."""
+    health = run_guarded(obj.assistant.index.health)
+    click.echo(health.line())
+    reader = obj.assistant.reader if obj.settings.answer_mode == "reader" else None
+    click.echo(f"reader: {reader.reader.name if reader else 'not used (' + (obj.assistant.reader_error or obj.settings.answer_mode) + ')'}")
+    if not health.ok:
+        raise click.ClickException("the index needs mending: run `assistant ingest --rebuild`")
 
 
 @main.command()
@@ -126,7 +157,13 @@ def _print_answer(answer, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         return
-    click.echo(answer.answer)
+    first, _, rest = answer.answer.partition("\n")
+    if answer.short_answer.text and first.startswith(answer.short_answer.text):
+        click.secho(first, bold=True)  # the short answer first (bold on a terminal), then its quote
+        if rest:
+            click.echo(rest)
+    else:
+        click.echo(answer.answer)
     if answer.notice:
         click.echo(f"({answer.notice})", err=True)
     for c in answer.citations:
@@ -138,14 +175,15 @@ def _print_answer(answer, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON contract.")
 @click.option("--history", "history_file", type=click.Path(), help="JSON file: list of [user, assistant] pairs.")
 @click.option("--top-k", type=int, default=None)
-@click.option("--mode", type=click.Choice(["extractive", "llm"]), default=None)
+@click.option("--mode", type=click.Choice(["reader", "extractive", "llm"]), default=None,
+              help="reader: trained span reader (default); extractive: sentence engine; llm: OpenAI-compatible server.")
 @click.pass_obj
 def ask(obj: Context, question: str, as_json: bool, history_file, top_k, mode):
     """Answer one question with citations."""
     history = _read_history(history_file)
 
     def run():
-        obj.assistant.ensure_index(progress=not as_json)
+        obj.assistant.ensure_index(progress=not as_json, on_problem=lambda m: click.echo(m, err=True))
         return obj.assistant.ask(question, history, top_k=top_k, mode=mode)
 
     _print_answer(run_guarded(run), as_json)
@@ -157,7 +195,7 @@ def chat(obj: Context):
     """Chat in the terminal; follow-up questions use the conversation."""
     from .pipeline import QuestionError
 
-    run_guarded(lambda: obj.assistant.ensure_index())
+    run_guarded(lambda: obj.assistant.ensure_index(on_problem=lambda m: click.echo(m, err=True)))
     history: list[tuple[str, str]] = []
     click.echo("اكتب سؤالك (سطر فارغ أو Ctrl-D للخروج):")
     while True:
@@ -199,6 +237,47 @@ def serve(obj: Context, host, port):
 
     settings = obj.settings.with_(**{k: v for k, v in {"host": host, "port": port}.items() if v is not None})
     run_guarded(lambda: serve_app(settings))
+
+SHARED_TRAIN = Path(__file__).resolve().parent.parent.parent / "shared" / "train"
+
+
+@main.command("train-reader")
+@click.option("--arcd-train", type=click.Path(exists=True), default=str(SHARED_TRAIN / "arcd-train.json"), show_default=True)
+@click.option("--squad", type=click.Path(exists=True), default=str(SHARED_TRAIN / "squad-v2-train-first10-articles.json"), show_default=True)
+@click.option("--eval-file", type=click.Path(exists=True), default=str(SHARED_TRAIN / "arcd-test.json"), show_default=True,
+              help="Held-out SQuAD-format file measured into the model card (never trained on).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None, help="Default: assistant/models/reader/.")
+@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--first-trained-layer", type=int, default=4, show_default=True, help="Layers below stay frozen (cached).")
+@click.option("--arabic-epochs", type=int, default=3, show_default=True)
+@click.option("--squad-questions", type=int, default=0, help="Sample this many SQuAD questions (0: all).")
+@click.option("--batch-size", type=int, default=16, show_default=True)
+@click.option("--lr", type=float, default=8e-5, show_default=True)
+@click.option("--max-minutes", type=float, default=0.0, help="Stop and save after this long (0: no limit).")
+@click.option("--eval-limit", type=int, default=0, help="Measure on the first N held-out questions only (0: all).")
+@click.pass_obj
+def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, first_trained_layer, arabic_epochs,
+                 squad_questions, batch_size, lr, max_minutes, eval_limit):
+    """Train the span reader (top e5 layers + head) and write weights + model card."""
+    from .embeddings import SentenceEmbedder, resolve_model
+    from .reader import CARD_FILE, READER_DIR, Reader, ReaderConfig
+    from .reader_train import TrainSettings, evaluate_gold, train
+
+    out_dir = out_dir or READER_DIR
+    ts = TrainSettings(arcd_train=arcd_train or "", squad=squad or "", eval_file=eval_file or "", out_dir=str(out_dir),
+                       seed=seed, config=ReaderConfig(first_trained_layer=first_trained_layer),
+                       arabic_epochs=arabic_epochs, squad_questions=squad_questions, batch_size=batch_size, lr=lr,
+                       max_minutes=max_minutes)
+
+    def run():
+        info = resolve_model(obj.settings)
+        card = train(ts, info.path, SentenceEmbedder(obj.settings, info), log=lambda m: click.echo(m, err=True))
+        if eval_file:
+            card["heldout_gold_paragraph"] = {"file": eval_file, **evaluate_gold(Reader(info.path, out_dir), eval_file, eval_limit)}
+            (Path(out_dir) / CARD_FILE).write_text(json.dumps(card, ensure_ascii=False, indent=2), encoding="utf-8")
+        click.echo(json.dumps(card.get("heldout_gold_paragraph", {}), ensure_ascii=False))
+
+    run_guarded(run)
 
 
 def _register_optional_commands() -> None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import arabic
 from .types import Document
 
 FORMATS = ("jsonl", "csv", "squad")
@@ -165,20 +167,39 @@ class _Collector:
 # ----------------------------------------------------------------- readers
 def _load_jsonl(path: Path) -> tuple[list[EvalRow], list[str]]:
     out = _Collector()
-    with path.open(encoding="utf-8-sig") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                out.errors.append(f"line {n}: invalid JSON ({exc.msg})")
-                continue
-            if not isinstance(data, dict):
-                out.errors.append(f"line {n}: not a JSON object")
-                continue
-            out.add(f"line {n}", lambda fid, d=data: _row(d, fid))
+    for n, line in enumerate(_decoded(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            out.errors.append(f"line {n}: invalid JSON ({exc.msg})")
+            continue
+        if not isinstance(data, dict):
+            out.errors.append(f"line {n}: not a JSON object")
+            continue
+        out.add(f"line {n}", lambda fid, d=data: _row(d, fid))
     return out.finish()
+
+
+def _decoded(path: Path) -> str:
+    """A question file's text in whatever common encoding it was saved (as documents are read)."""
+    from .loaders import LoadError, decode_bytes
+
+    try:
+        return decode_bytes(path.read_bytes(), path.name)[0]
+    except LoadError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+# Arabic column names (normalised) → the English ones
+CSV_HEADERS = {arabic.normalize(k): v for k, v in {
+    "السؤال": "question", "سؤال": "question", "المعرف": "id", "المعرّف": "id", "الرقم": "id", "معرف": "id",
+    "السجل": "history", "المحادثة": "history", "الوثائق": "gold_docs", "المستندات": "gold_docs", "المصادر": "gold_docs",
+    "يجب": "must", "الشروط": "must", "الإجابة": "expected_answer", "الاجابة": "expected_answer",
+    "الإجابة المتوقعة": "expected_answer", "قابل للإجابة": "answerable", "يمكن الإجابة": "answerable",
+    "الوسوم": "tags", "التصنيف": "tags",
+}.items()}
 
 
 def _split(text: str | None, sep: str) -> list[str]:
@@ -206,11 +227,12 @@ def _csv_row(rec: dict, fid: str) -> EvalRow:
 
 def _load_csv(path: Path) -> tuple[list[EvalRow], list[str]]:
     out = _Collector()
-    with path.open(encoding="utf-8-sig", newline="") as f:
+    with io.StringIO(_decoded(path), newline="") as f:
         reader = csv.DictReader(f, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
-        if not reader.fieldnames or "question" not in [h.strip() for h in reader.fieldnames]:
-            return [], ["line 1: the header has no 'question' column"]
-        reader.fieldnames = [h.strip() for h in reader.fieldnames]
+        headers = [CSV_HEADERS.get(arabic.normalize(h.strip()), h.strip()) for h in reader.fieldnames or []]
+        if "question" not in headers:
+            return [], ["line 1: the header has no 'question' (السؤال) column"]
+        reader.fieldnames = headers
         line = reader.line_num
         for rec in reader:
             start, line = line + 1, reader.line_num
@@ -221,18 +243,18 @@ def _load_csv(path: Path) -> tuple[list[EvalRow], list[str]]:
 
 
 def load_squad(path: str | Path) -> tuple[list[Document], list[EvalRow], list[str]]:
-    """SQuAD v1.1: every paragraph is a Document with source ``<title>#<paragraph index>``.
+    """SQuAD v1.1 or 2.0 (``is_impossible`` questions are expected refusals): every paragraph is a Document with source ``<title>#<paragraph index>``.
 
     When an article title repeats with different paragraphs (ARCD has 9 such), the later
     article's sources become ``<title> (2)#<i>``, ``<title> (3)#<i>`` ... so sources stay unique.
     """
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+        data = json.loads(_decoded(Path(path)))
     except json.JSONDecodeError as exc:
         return [], [], [f"line {exc.lineno}: invalid JSON ({exc.msg})"]
     articles = data.get("data") if isinstance(data, dict) else None
     if not isinstance(articles, list):
-        return [], [], ["the file has no 'data' list (not SQuAD v1.1 JSON)"]
+        return [], [], ["the file has no 'data' list (not SQuAD JSON)"]
     docs: dict[str, Document] = {}
     out = _Collector()
     seen_titles: dict[str, int] = {}
@@ -262,6 +284,11 @@ def load_squad(path: str | Path) -> tuple[list[Document], list[EvalRow], list[st
 def _squad_row(qa, source: str, fid: str) -> EvalRow:
     if not isinstance(qa, dict):
         raise RowError("not an object")
+    question = qa.get("question")
+    if qa.get("is_impossible") is True:  # SQuAD 2.0: the right behaviour is to say the documents don't say
+        if not isinstance(question, str) or not question.strip():
+            raise RowError("no question")
+        return _row({"id": qa.get("id"), "question": question.strip(), "answerable": False}, fid)
     answers = qa.get("answers")
     if not isinstance(answers, list) or not answers:
         raise RowError("no answers")

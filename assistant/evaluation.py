@@ -251,9 +251,12 @@ def eval_command(obj, file, out, fmt, squad, top_k, mode, limit, compare):
             kind = guess_format(file, fmt)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from exc
-        if kind == "squad":
-            return (kind, *squad_assistant(settings, file, out, embedder=obj.assistant.embedder))
-        rows, errors = load_questions(file, kind)
+        try:
+            if kind == "squad":
+                return (kind, *squad_assistant(settings, file, out, embedder=obj.assistant.embedder))
+            rows, errors = load_questions(file, kind)
+        except (ValueError, OSError) as exc:  # undecodable file …: one clear line, no traceback
+            raise click.ClickException(f"cannot read {file}: {exc}") from exc
         assistant = obj.assistant if settings == obj.settings else Assistant(settings, embedder=obj.assistant.embedder)
         assistant.ensure_index()
         return kind, assistant, rows, errors

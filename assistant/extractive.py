@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from . import arabic
+from .analysis import question_type
 from .types import Citation, Hit
 
 # words that frame a question rather than ask about the documents' content
@@ -31,22 +32,6 @@ _MONTHS = (r"يناير|فبراير|مارس|أبريل|ابريل|مايو|ي�
 _DATE = re.compile(_YEAR + "|" + _MONTHS)
 _FULL_DATE = re.compile(r"[0-9]{1,2}\s*(?:" + _MONTHS + r")|(?:" + _MONTHS + r")[ /]*" + _YEAR)
 _PLACE = re.compile(r"مدينة|بمدينة|مدن|العاصمة|محافظة|إقليم|ولاية|منطقة|دولة|شرق|غرب|شمال|جنوب|أفريقيا|إفريقيا|آسيا|أوروبا|أمريكا|في [A-Z]")
-_QTYPES = (
-    ("number", re.compile(r"\bكم\b|\bعدد\b|\bنسبه\b|how many|how much|what percentage|number of")),
-    ("date", re.compile(r"\bمتي\b|\bتاريخ\b|في اي (عام|سنه|شهر|يوم)|\bwhen\b|what year|what date|which year")),
-    ("person", re.compile(r"^\s*(من|ومن)\s|\bمن (هو|هي|هم)\b|\bwho\b|\bwhom\b")),
-    ("place", re.compile(r"\bاين\b|في اي (مدينه|دوله|بلد|مكان)|ما (المدينه|الدوله|المناطق|المدن|الدول|البلدان)|من اين|\bwhere\b|which (city|country|place)")),
-)
-
-
-def question_type(question: str) -> str:
-    q = " ".join(arabic.DIALECT_QUESTION_WORDS.get(w, w) for w in arabic.normalize(question).split())
-    for name, pattern in _QTYPES:
-        if pattern.search(q):
-            return name
-    return "other"
-
-
 _COUNT_WORDS = {"كم", "عدد", "نسبه", "قديش", "شحال", "كام"}
 
 

@@ -7,7 +7,12 @@ Layout under ``index_dir``::
     CURRENT          the name of the live generation (replaced atomically)
 
 A generation is written in full and only then made live by replacing CURRENT, so
-an interrupted ingest leaves the previous index usable. Vectors are keyed by
+an interrupted ingest leaves the previous index usable. One writer at a time: every write
+takes ``.write.lock`` (an inter-process ``flock``, plus a thread lock) and first reloads the
+live generation, so no write starts from a stale one; readers call ``refresh()`` and follow
+a newer generation written by any process. A generation that cannot be read, a missing BM25
+folder or vectors missing from Chroma are reported by ``health()`` and mended by ``rebuild()``,
+which re-embeds only what is missing. Vectors are keyed by
 ``<chunk_id>@<content hash>`` and dense hits are kept only when the live catalog
 knows them, so vectors written by an interrupted run are ignored, and removed on
 the next successful ingest.
@@ -15,12 +20,16 @@ the next successful ingest.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
+import random
 import shutil
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -31,6 +40,26 @@ from .settings import Settings
 from .types import Chunk, Document
 
 EMBED_BATCH = 64
+_THREAD_LOCKS: dict[str, threading.RLock] = {}
+_HELD = threading.local()
+
+
+@dataclass(frozen=True)
+class Health:
+    generation: str
+    documents: int
+    chunks: int
+    vectors_checked: int
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def line(self) -> str:
+        if self.ok:
+            return f"index OK: {self.documents} documents, {self.chunks} passages, {self.vectors_checked} vectors checked ({self.generation or 'empty'})"
+        return "index problem: " + "; ".join(self.problems)
 
 
 @dataclass(frozen=True)
@@ -42,6 +71,7 @@ class DocInfo:
     chunks: int
     indexed_at: str
     path: str = ""
+    encoding: str = ""
 
 
 @dataclass
@@ -94,30 +124,118 @@ class Index:
         self.embedder = embedder
         self.dir = Path(settings.index_dir)
         self._vectors = None
+        self.generation = ""  # name of the generation this object serves
+        self.problems: list[str] = []  # what was wrong when it was loaded
         self._load()
 
     # ----------------------------------------------------------------- loading
-    def _live_generation(self) -> Path | None:
-        current = self.dir / "CURRENT"
-        if not current.exists():
-            return None
-        gen = self.dir / current.read_text().strip()
-        return gen if (gen / "catalog.json").exists() else None
+    def _current_name(self) -> str:
+        try:
+            return (self.dir / "CURRENT").read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return ""
 
-    def _load(self) -> None:
-        gen = self._live_generation()
+    def _live_generation(self) -> Path | None:
+        name = self._current_name()
+        gen = self.dir / name if name else None
+        return gen if gen is not None and (gen / "catalog.json").exists() else None
+
+    def _load(self, attempts: int = 3) -> None:
+        """Serve the live generation; an unreadable one is reported (``problems``) and served as empty."""
+        for _ in range(attempts - 1):  # a writer may switch generations while we read: read the new one
+            name = self._current_name()
+            self._load_once()
+            if not self.problems or self._current_name() == name:
+                return
+        self._load_once()
+
+    def _load_once(self) -> None:
+        self.problems = []
+        name = self._current_name()
+        self.generation = name
+        gen = self.dir / name if name else None
+        empty = ("", {}, {}, [], LexicalIndex())
         if gen is None:
-            self._set("", {}, {}, [], LexicalIndex())
+            self._set(*empty)
             return
-        catalog = json.loads((gen / "catalog.json").read_text(encoding="utf-8"))
-        chunks = [Chunk(**r) for r in _read_jsonl(gen / "chunks.jsonl")]
-        self._set(
-            catalog.get("fingerprint", ""),
-            {d["source"]: DocInfo(**d) for d in catalog["documents"]},
-            {r["source"]: r["text"] for r in _read_jsonl(gen / "texts.jsonl")},
-            chunks,
-            LexicalIndex.load(gen / "bm25", len(chunks)),
-        )
+        try:
+            catalog = json.loads((gen / "catalog.json").read_text(encoding="utf-8"))
+            docs = {d["source"]: DocInfo(**d) for d in catalog["documents"]}
+            chunks = [Chunk(**r) for r in _read_jsonl(gen / "chunks.jsonl")]
+            texts = {r["source"]: r["text"] for r in _read_jsonl(gen / "texts.jsonl")}
+            if sum(d.chunks for d in docs.values()) != len(chunks) or set(texts) != set(docs):
+                raise ValueError("catalog, chunks and texts disagree")
+            if chunks and not (gen / "bm25" / "params.index.json").exists():
+                raise ValueError("the word index (bm25/) is missing")
+            lexical = LexicalIndex.load(gen / "bm25", len(chunks))
+        except Exception as exc:  # corrupt JSON, truncated file, missing part ...
+            self.problems.append(f"generation {name} cannot be read ({exc.__class__.__name__}: {exc})"[:300])
+            self._set(*empty)
+            return
+        self._set(catalog.get("fingerprint", ""), docs, texts, chunks, lexical)
+
+    def refresh(self) -> bool:
+        """Follow a newer generation published by any writer (this or another process)."""
+        name = self._current_name()
+        if name == self.generation:
+            return False
+        writer_pid = name.split("-")[3] if name.count("-") >= 4 else ""
+        if writer_pid and writer_pid != str(os.getpid()):
+            self._reopen_vectors()  # Chroma's local client does not see another process's new vectors
+        self._load()
+        return True
+
+    def _reopen_vectors(self) -> None:
+        if self._vectors is None:
+            return
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        # the local client caches one System per path; forget it so the next open reads the files again
+        SharedSystemClient._identifier_to_system.pop(str(self.dir / "chroma"), None)
+        self._vectors = None
+
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """One writer at a time across threads and processes; the write starts from the live generation."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        key = str(self.dir.resolve())
+        lock = _THREAD_LOCKS.setdefault(key, threading.RLock())
+        held = getattr(_HELD, "keys", None) or set()
+        _HELD.keys = held
+        with lock:
+            if key in held:  # re-entered by this thread: already locked
+                yield
+                return
+            with (self.dir / ".write.lock").open("a") as f:
+                fcntl.flock(f, fcntl.LOCK_EX)
+                held.add(key)
+                try:
+                    self.refresh()
+                    yield
+                finally:
+                    held.discard(key)
+                    fcntl.flock(f, fcntl.LOCK_UN)
+
+    def vector_problems(self, sample: int = 20000) -> tuple[list[str], int]:
+        """(problems, vectors checked): every live passage must have its vector in Chroma."""
+        ids = list(self.by_vector_id)
+        if not ids:
+            return [], 0
+        if len(ids) > sample:
+            ids = random.Random(0).sample(ids, sample)
+        try:
+            found = set()
+            for i in range(0, len(ids), 5000):
+                found.update(self.vectors.get(ids=ids[i : i + 5000], include=[])["ids"])
+        except Exception as exc:
+            return [f"the vector store (Chroma) cannot be read ({exc.__class__.__name__}: {exc})"[:300]], 0
+        missing = len(ids) - len(found)
+        return ([f"{missing} of {len(ids)} passages have no vector in Chroma"] if missing else []), len(ids)
+
+    def health(self) -> Health:
+        self.refresh()
+        problems, checked = self.vector_problems()
+        return Health(self.generation, len(self.docs), len(self.chunks), checked, tuple(self.problems + problems))
 
     def _set(self, fingerprint: str, docs: dict[str, DocInfo], texts: dict[str, str], chunks: list[Chunk],
              lexical: LexicalIndex) -> None:
@@ -167,7 +285,13 @@ class Index:
         if self.is_empty:
             return []
         vector = self.embedder.embed_query(query)
-        found = self.vectors.similarity_search_by_vector_with_relevance_scores(vector, k=min(k * 2, len(self.chunks) * 2))
+        try:
+            found = self.vectors.similarity_search_by_vector_with_relevance_scores(vector, k=min(k * 2, len(self.chunks) * 2))
+        except Exception as exc:  # a broken vector store must not take word search down with it
+            problem = f"the vector store (Chroma) cannot be searched ({exc.__class__.__name__})"
+            if problem not in self.problems:
+                self.problems.append(problem)
+            return []
         out: list[tuple[Chunk, float]] = []
         for doc, distance in found:
             chunk = self.by_vector_id.get(doc.id or "")  # vectors of unfinished ingests are not live
@@ -189,7 +313,7 @@ class Index:
         seen = {}
         for f in files:
             try:
-                seen[f.name] = content_hash(load_document(f).text)
+                seen[f.name] = content_hash(load_document(f, self.settings.max_document_mb).text)
             except LoadError:
                 continue
         return seen != {s: d.hash for s, d in self.docs.items() if s in seen} or set(seen) != set(self.docs)
@@ -197,12 +321,27 @@ class Index:
     def ingest(self, paths: list[Path] | None = None, progress: bool = True,
                on_progress: Callable[[int, int], None] | None = None) -> IngestReport:
         """Bring the index in line with the files under ``paths`` (default: docs_dir)."""
+        with self.write_lock():
+            return self._ingest_files(paths, progress, on_progress, force=False)
+
+    def rebuild(self, progress: bool = True, on_progress: Callable[[int, int], None] | None = None) -> IngestReport:
+        """Mend the index from the documents folder: a new generation from the files; only passages
+        whose vector is missing are embedded again. An unreadable Chroma store is started anew."""
+        with self.write_lock():
+            problems, _ = self.vector_problems()
+            if any("cannot be read" in p for p in problems):
+                self._reopen_vectors()
+                self._vectors = None
+                shutil.rmtree(self.dir / "chroma", ignore_errors=True)
+            return self._ingest_files(None, progress, on_progress, force=True)
+
+    def _ingest_files(self, paths, progress, on_progress, force: bool) -> IngestReport:
         report = IngestReport()
         files, folders = find_files([Path(p) for p in (paths or [self.settings.docs_dir])])
         docs: dict[str, Document] = {}
         for f in files:
             try:
-                doc = load_document(f)
+                doc = load_document(f, self.settings.max_document_mb)
             except (LoadError, OSError) as exc:
                 report.errors.append(str(exc))
                 continue
@@ -215,7 +354,7 @@ class Index:
             scanned = info.path and any(Path(info.path).is_relative_to(folder) for folder in folders)
             return bool(scanned or not info.path or not Path(info.path).exists())
 
-        return self._sync(docs, drop, report, progress, on_progress)
+        return self._sync(docs, drop, report, progress, on_progress, force)
 
     def ingest_documents(self, documents: list[Document], progress: bool = True,
                          on_progress: Callable[[int, int], None] | None = None) -> IngestReport:
@@ -232,13 +371,16 @@ class Index:
                 report.errors.append(f"{doc.source}: no text")
             else:
                 docs[doc.source] = doc
-        return self._sync(docs, lambda info: True, report, progress, on_progress)
+        with self.write_lock():
+            return self._sync(docs, lambda info: True, report, progress, on_progress)
 
     def _sync(self, docs: dict[str, Document], drop: Callable[[DocInfo], bool], report: IngestReport,
-              progress: bool, on_progress) -> IngestReport:
-        """Embed new/changed ``docs``; remove the unlisted ones ``drop`` says so; commit."""
+              progress: bool, on_progress, force: bool = False) -> IngestReport:
+        """Embed new/changed ``docs``; remove the unlisted ones ``drop`` says so; commit.
+
+        ``force``: treat every document as new (a rebuild); vectors already stored are reused."""
         rebuild = bool(self.fingerprint_stored) and self.fingerprint_stored != self.fingerprint
-        old_docs = {} if rebuild else dict(self.docs)
+        old_docs = {} if rebuild or force else dict(self.docs)
         new_docs: dict[str, DocInfo] = {}
         texts = {s: t for s, t in self.texts.items() if s in old_docs}
         chunks_by_source: dict[str, list[Chunk]] = {}
@@ -258,7 +400,7 @@ class Index:
             chunks = chunk_document(doc, self.settings.chunk_size, self.settings.chunk_overlap)
             chunks_by_source[source] = chunks
             texts[source] = doc.text
-            new_docs[source] = DocInfo(source, doc.title, h, len(doc.text), len(chunks), stamp, doc.path)
+            new_docs[source] = DocInfo(source, doc.title, h, len(doc.text), len(chunks), stamp, doc.path, doc.encoding)
             to_embed.extend((c, h) for c in chunks)
         for source, info in old_docs.items():
             if source in new_docs:
@@ -275,21 +417,31 @@ class Index:
         report.embedded_chunks = len(to_embed)
         all_chunks = [c for s in sorted(new_docs) for c in chunks_by_source[s]]
         report.total_chunks = len(all_chunks)
-        if report.changed or rebuild or not self._live_generation():
+        if report.changed or rebuild or force or not self._live_generation():
             self._commit(new_docs, texts, all_chunks)
             self._collect_garbage()
         return report
 
     def remove(self, source: str) -> bool:
-        if source not in self.docs:
-            return False
-        docs = {s: d for s, d in self.docs.items() if s != source}
-        texts = {s: t for s, t in self.texts.items() if s != source}
-        self._commit(docs, texts, [c for c in self.chunks if c.source != source])
-        self._collect_garbage()
-        return True
+        with self.write_lock():
+            if source not in self.docs:
+                return False
+            docs = {s: d for s, d in self.docs.items() if s != source}
+            texts = {s: t for s, t in self.texts.items() if s != source}
+            self._commit(docs, texts, [c for c in self.chunks if c.source != source])
+            self._collect_garbage()
+            return True
 
     def _embed(self, items: list[tuple[Chunk, str]], progress: bool, on_progress) -> None:
+        if items:  # resume: vectors stored by an earlier (interrupted) run are reused, not embedded again
+            ids = [_vector_id(c, h) for c, h in items]
+            try:
+                stored = set()
+                for i in range(0, len(ids), 5000):
+                    stored.update(self.vectors.get(ids=ids[i : i + 5000], include=[])["ids"])
+            except Exception:
+                stored = set()
+            items = [item for item, vid in zip(items, ids, strict=True) if vid not in stored]
         if not items:
             return
         from tqdm import tqdm
@@ -323,12 +475,16 @@ class Index:
         pointer.write_text(gen.name)
         os.replace(pointer, self.dir / "CURRENT")  # the switch: atomic
         self._set(self.fingerprint, docs, texts, chunks, lexical)  # what was just written, without re-reading it
+        self.generation, self.problems = gen.name, []
 
-    def _collect_garbage(self) -> None:
+    def _collect_garbage(self, keep: int = 1) -> None:
+        """Drop old generations but the ``keep`` newest before the live one (previous texts stay
+        recoverable, and a reader still loading the previous generation finds it)."""
         live_gen = self._live_generation()
-        for old in self.dir.glob("gen-*"):
-            if old != live_gen:
-                shutil.rmtree(old, ignore_errors=True)
+        old = sorted((g for g in self.dir.glob("gen-*") if g != live_gen and g.is_dir()),
+                     key=lambda g: g.stat().st_mtime, reverse=True)
+        for g in old[keep:]:
+            shutil.rmtree(g, ignore_errors=True)
         stored = self.vectors.get(include=[])["ids"]
         stale = [i for i in stored if i not in self.by_vector_id]
         for i in range(0, len(stale), 5000):

@@ -1,7 +1,16 @@
-"""Read files into ``Document``s: .txt/.md as UTF-8; .html/.pdf/.docx via extraction."""
+"""Read files into ``Document``s: .txt/.md (any common encoding); .html/.pdf/.docx via extraction.
+
+Safety: a symbolic link is never followed (a link in the documents folder could point at /etc/passwd);
+a file over the size limit is refused with a message naming the setting. Text encodings: UTF-8 (with or
+without BOM) and UTF-16 with BOM are read directly; anything else (Windows-1256, ISO-8859-6 …) is
+detected by charset-normalizer, and the encoding is reported with the document.
+"""
 
 from __future__ import annotations
 
+import codecs
+import logging
+import unicodedata
 from pathlib import Path
 
 from .types import Document
@@ -22,18 +31,39 @@ def _title(text: str, fallback: str) -> str:
     return fallback
 
 
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+def decode_bytes(data: bytes, name: str = "the file") -> tuple[str, str]:
+    """(text, encoding name) of a text file's bytes; ``LoadError`` when no encoding fits."""
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+                          (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32")):
+        if data.startswith(bom) and not (encoding == "utf-16" and data.startswith(codecs.BOM_UTF32_LE)):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError as exc:
+                raise LoadError(f"{name}: starts with a {encoding} mark but is not valid {encoding} (byte {exc.start})") from exc
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LoadError(f"{path.name}: not valid UTF-8 (byte {exc.start}); save it as UTF-8 and retry") from exc
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise LoadError(f"{name}: the text encoding could not be recognised; save it as UTF-8 and retry")
+    return str(best), best.encoding
+
+
+def _read_text(path: Path) -> tuple[str, str]:
+    text, encoding = decode_bytes(path.read_bytes(), path.name)
+    odd = sum(1 for ch in text if unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs") and ch not in "\n\r\t\f")
+    if odd > 0.02 * max(len(text), 1):
+        raise LoadError(f"{path.name}: does not look like text ({odd} control or unassigned characters as {encoding})")
+    return text, encoding
 
 
 def _read_html(path: Path) -> str:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(_read_text(path), "html.parser")
+    soup = BeautifulSoup(_read_text(path)[0], "html.parser")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
     lines = (line.strip() for line in soup.get_text("\n").splitlines())
@@ -43,6 +73,7 @@ def _read_html(path: Path) -> str:
 def _read_pdf(path: Path) -> str:
     from pypdf import PdfReader
 
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # no "EOF marker not found" on every later check
     try:
         reader = PdfReader(str(path))
         return "\n\n".join((page.extract_text() or "").strip() for page in reader.pages).strip()
@@ -60,15 +91,23 @@ def _read_docx(path: Path) -> str:
     return "\n\n".join(p.text for p in document.paragraphs if p.text.strip())
 
 
-def load_document(path: str | Path) -> Document:
+def load_document(path: str | Path, max_mb: float = 0) -> Document:
+    """Read one file; ``max_mb`` (0: no limit) refuses larger files before reading them."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if path.is_symlink():
+        raise LoadError(f"{path.name}: is a symbolic link; links are not followed (copy the file into the folder instead)")
     if suffix not in SUPPORTED:
         raise LoadError(f"{path.name}: unsupported type {suffix or '(none)'}; supported: {', '.join(sorted(SUPPORTED))}")
     if not path.is_file():
         raise LoadError(f"{path}: no such file")
+    size_mb = path.stat().st_size / (1024 * 1024)
+    if max_mb and size_mb > max_mb:
+        raise LoadError(f"{path.name}: {size_mb:.1f} MB is over the {max_mb:g} MB limit for one document "
+                        "(ASSISTANT_MAX_DOCUMENT_MB); split it or raise the limit")
+    encoding = ""
     if suffix in TEXT_TYPES:
-        text = _read_text(path)
+        text, encoding = _read_text(path)
     elif suffix in {".html", ".htm"}:
         text = _read_html(path)
     elif suffix == ".pdf":
@@ -77,7 +116,7 @@ def load_document(path: str | Path) -> Document:
         text = _read_docx(path)
     if not text.strip():
         raise LoadError(f"{path.name}: the file has no text")
-    return Document(source=path.name, text=text, title=_title(text, path.stem), path=str(path.resolve()))
+    return Document(source=path.name, text=text, title=_title(text, path.stem), path=str(path.absolute()), encoding=encoding)
 
 
 def find_files(paths: list[Path]) -> tuple[list[Path], list[Path]]:
@@ -88,7 +127,9 @@ def find_files(paths: list[Path]) -> tuple[list[Path], list[Path]]:
         p = Path(p)
         if p.is_dir():
             folders.append(p.resolve())
-            files.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED and not f.name.startswith(".")))
+            # links are listed too (not followed): load_document refuses them with a message
+            files.extend(sorted(f for f in p.rglob("*") if (f.is_file() or f.is_symlink()) and f.suffix.lower() in SUPPORTED
+                                and not f.name.startswith(".") and not any(x.is_symlink() for x in f.relative_to(p).parents if x != Path("."))))
         else:
             files.append(p)
     return files, folders

@@ -196,8 +196,10 @@ def score_row(row, result: dict | None, text_of: Callable[[str], str | None], de
     ev["rr"] = reciprocal_rank(rank) if has_gold else None
     ok = row.answerable and not refused
     ev["must_correct"] = (ok and must_match(answer, row.must)) if row.answerable and row.must else None
-    for name, fn in (("exact_match", exact_match), ("f1", token_f1), ("contained", containment)):
-        ev[name] = (fn(answer, row.expected_answers) if ok else 0.0) if row.answerable and row.expected_answers else None
+    short = ((result.get("short_answer") or {}).get("text") or "").strip()
+    for name, fn, text in (("exact_match", exact_match, short or answer), ("f1", token_f1, short or answer),
+                           ("contained", containment, answer)):
+        ev[name] = (fn(text, row.expected_answers) if ok else 0.0) if row.answerable and row.expected_answers else None
     ev["refusal_correct"] = refused != row.answerable
     ev["citation_valid"] = citation_validity(citations, text_of)
     ev["citation_recall"], ev["citation_precision"] = (None, None) if refused else citation_recall_precision(answer, citations)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import reading
+from .analysis import Analysis, analyse, has_content
 from .extractive import ExtractiveAnswerer, compose
 from .prompts import render
-from .retrieval import HybridRetriever, search_query
+from .retrieval import HybridRetriever
 from .settings import Settings, set_offline_switches
-from .types import Answer, Chunk, Hit, Turn
+from .types import Answer, Chunk, Hit, ShortAnswer, Turn
 
 
 class QuestionError(ValueError):
@@ -31,13 +33,15 @@ class Lookup:
 
 
 class Assistant:
-    def __init__(self, settings: Settings | None = None, embedder=None, llm=None):
+    def __init__(self, settings: Settings | None = None, embedder=None, llm=None, reader=None):
         set_offline_switches()
         self.settings = settings or Settings.from_env()
         self._embedder = embedder
         self._index = None
         self._llm = llm
         self._extractive = None
+        self._reader = reading.ReaderAnswerer(reader) if reader is not None else None
+        self.reader_error = ""  # why the reader is not used (shown once as a notice)
 
     # ----------------------------------------------------------- components
     @property
@@ -73,6 +77,21 @@ class Assistant:
             self._extractive = ExtractiveAnswerer(self.embedder, lexical, vectors=vectors)
         return self._extractive
 
+    @property
+    def reader(self) -> reading.ReaderAnswerer | None:
+        """The trained span reader, or None (with ``reader_error`` set) when its weights cannot be used."""
+        if self._reader is None and not self.reader_error:
+            from .embeddings import resolve_model
+            from .reader import Reader, ReaderUnavailable, check_weights
+
+            try:
+                check_weights(self.settings.reader_dir)
+                base = getattr(getattr(self.embedder, "info", None), "path", "") or resolve_model(self.settings).path
+                self._reader = reading.ReaderAnswerer(Reader(base, self.settings.reader_dir))
+            except (ReaderUnavailable, OSError, ValueError) as exc:
+                self.reader_error = str(exc)
+        return self._reader
+
     def text(self, name: str, **values) -> str:
         return render(self.settings.prompts_dir, name, **values)
 
@@ -80,8 +99,14 @@ class Assistant:
     def ingest(self, paths: Sequence[Path] | None = None, progress: bool = True, on_progress=None):
         return self.index.ingest(list(paths) if paths else None, progress=progress, on_progress=on_progress)
 
-    def ensure_index(self, progress: bool = True):
-        """Build or update the index over docs_dir when it is missing or stale."""
+    def ensure_index(self, progress: bool = True, on_problem=None):
+        """Check the index's health, mend it from docs_dir when something is wrong (saying so in one line
+        through ``on_problem``), and build or update it when it is missing or stale."""
+        health = self.index.health()
+        if not health.ok:
+            if on_problem:
+                on_problem(health.line() + " — rebuilding from " + str(self.settings.docs_dir))
+            return self.index.rebuild(progress=progress)
         if self.index.is_empty or self.index.stale():
             return self.ingest(progress=progress)
         return None
@@ -97,12 +122,14 @@ class Assistant:
         return len(texts)
 
     def documents(self):
+        self.index.refresh()
         return self.index.documents()
 
     def remove(self, source: str) -> bool:
         return self.index.remove(source)
 
     def lookup(self, chunk_id: str) -> Lookup:
+        self.index.refresh()
         chunk = self.index.by_id.get(chunk_id.strip())
         if chunk is None:
             raise KeyError(f"no passage with id {chunk_id!r}")
@@ -110,6 +137,7 @@ class Assistant:
 
     def search(self, text: str, k: int = 10) -> list[Hit]:
         """Passages for free text (the lookup tab's search)."""
+        self.index.refresh()
         if not text.strip() or self.index.is_empty:
             return []
         return HybridRetriever(self.index, k, self.settings.candidates, self.settings.rrf_k).retrieve(text, k)
@@ -119,6 +147,8 @@ class Assistant:
         question = (question or "").strip()
         if not question:
             raise QuestionError("السؤال فارغ: اكتب سؤالاً. (The question is empty.)")
+        if not has_content(question):
+            raise QuestionError("السؤال لا يحتوي على كلمات: اكتب سؤالاً بالحروف أو الأرقام. (The question has no words.)")
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise QuestionError(
@@ -126,11 +156,18 @@ class Assistant:
             )
         return question
 
-    def retrieve(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
-                 prefer_sources: Sequence[str] = ()) -> tuple[str, list[Hit]]:
-        query = search_query(question, history)
+    def check_history(self, history: Sequence[Turn] | None) -> list[Turn]:
+        """The conversation, capped: the last ``max_history_turns`` turns, each side cut to
+        ``max_question_chars`` (so a huge history cannot bypass the question limit)."""
+        history = [tuple(str(x) for x in t) for t in (history or [])]
+        if any(len(t) != 2 for t in history):
+            raise QuestionError("السجل يجب أن يكون أزواجاً (سؤال، جواب). (History must be (user, assistant) pairs.)")
+        limit = self.settings.max_question_chars
+        return [(u[:limit], a[:limit]) for u, a in history[-self.settings.max_history_turns :]]
+
+    def retrieve(self, analysis: Analysis, top_k: int | None = None, prefer_sources: Sequence[str] = ()) -> list[Hit]:
         retriever = HybridRetriever(self.index, top_k or self.settings.top_k, self.settings.candidates, self.settings.rrf_k)
-        return query, retriever.retrieve(query, prefer_sources=prefer_sources)
+        return retriever.retrieve(analysis.query, prefer_sources=prefer_sources)
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
             mode: str | None = None, prefer_sources: Sequence[str] = ()) -> Answer:
@@ -146,13 +183,15 @@ class Assistant:
         """Yield pieces of answer text as they are ready, then the final ``Answer``."""
         started = time.perf_counter()
         question = self.check_question(question)
-        history = [tuple(t) for t in (history or [])]
+        history = self.check_history(history)
+        self.index.refresh()  # follow documents added or removed by any other writer
         if self.index.is_empty:
             text = self.text("no_documents")
             yield text
             yield Answer(question, text, True, latency_ms=(time.perf_counter() - started) * 1000)
             return
-        query, hits = self.retrieve(question, history, top_k, prefer_sources)
+        analysis = analyse(question, history)
+        hits = self.retrieve(analysis, top_k, prefer_sources)
         mode = mode or self.settings.answer_mode
         notice = ""
         if mode == "llm":
@@ -174,15 +213,30 @@ class Assistant:
             except LLMUnavailable as exc:
                 notice = self.text("llm_unavailable", reason=str(exc))
             yield "\n"
-        _, chosen, confidence = self.extractive.answer(question, query, hits, self.index.texts)
+        answer = self.answer_locally(analysis, hits, "extractive" if mode == "extractive" else "reader")
+        yield from _pieces(answer.answer)
+        yield replace(answer, latency_ms=(time.perf_counter() - started) * 1000,
+                      notice=" ".join(x for x in (notice, answer.notice) if x))
+
+    def answer_locally(self, analysis: Analysis, hits: list[Hit], engine: str = "reader") -> Answer:
+        """Read (trained reader) or pick sentences (sentence engine), then compose or refuse."""
+        question = analysis.question
+        reader = self.reader if engine == "reader" else None
+        if reader is not None:
+            found = reader.read(analysis, hits, self.index.texts)
+            debug = {"evidence": round(found.evidence, 4) if found else None, "query": analysis.query}
+            if found is None or found.evidence < self.settings.reader_threshold:
+                return Answer(question, self.text("refusal"), True, (), tuple(hits), mode="reader", debug=debug)
+            text, citations, short = reading.compose(found, self.index.texts)
+            return Answer(question, text, False, citations, tuple(hits), mode="reader", short_answer=short, debug=debug)
+        notice = self.text("reader_unavailable", reason=self.reader_error) if engine == "reader" else ""
+        _, chosen, confidence = self.extractive.answer(question, analysis.query, hits, self.index.texts)
+        debug = {"confidence": round(confidence, 4), "query": analysis.query}
         if not chosen or confidence < self.settings.refusal_threshold:
-            text, citations, refused = self.text("refusal"), (), True
-        else:
-            text, citations = compose(chosen)
-            refused = False
-        yield from _pieces(text)
-        yield Answer(question, text, refused, citations, tuple(hits), (time.perf_counter() - started) * 1000,
-                     "extractive", notice, {"confidence": round(confidence, 4), "query": query})
+            return Answer(question, self.text("refusal"), True, (), tuple(hits), mode="extractive", notice=notice, debug=debug)
+        text, citations = compose(chosen)
+        return Answer(question, text, False, citations, tuple(hits), mode="extractive", notice=notice,
+                      short_answer=ShortAnswer(), debug=debug)
 
 
 def _pieces(text: str, size: int = 12) -> Iterator[str]:

@@ -29,9 +29,12 @@ class Settings:
     top_k: int = 5
     candidates: int = 30  # per retriever, before fusion
     rrf_k: int = 60
-    answer_mode: str = "extractive"  # or "llm"
-    refusal_threshold: float = 0.42  # calibrated with scripts/calibrate.py on dev + eval/extra.jsonl
+    answer_mode: str = "reader"  # "reader" (trained span reader), "extractive" (sentence engine) or "llm"
+    refusal_threshold: float = 0.42  # sentence engine; calibrated with scripts/calibrate.py on dev + eval/extra.jsonl
+    reader_threshold: float = 0.0  # reader: refuse when span score − no-answer score is below (scripts/calibrate_reader.py)
+    reader_dir: Path = PROJECT_ROOT / "assistant" / "models" / "reader"  # trained weights + card.json
     max_question_chars: int = 2000
+    max_history_turns: int = 10  # earlier turns are dropped (follow-ups use the last one)
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key: str = "not-needed"
@@ -41,6 +44,7 @@ class Settings:
     auth_user: str = ""
     auth_password: str = ""
     max_upload_mb: int = 20
+    max_document_mb: float = 10.0  # larger files are refused at ingest (a 10 MB text is ~15k passages)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -79,5 +83,7 @@ def set_offline_switches() -> None:
         "GRADIO_ANALYTICS_ENABLED": "False",
         "ANONYMIZED_TELEMETRY": "False",
         "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # no tqdm bars on stdout (``ask --json`` prints JSON only)
+        "TRANSFORMERS_VERBOSITY": "error",
     }.items():
         os.environ.setdefault(name, value)

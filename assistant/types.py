@@ -13,6 +13,7 @@ class Document:
     text: str
     title: str = ""
     path: str = ""
+    encoding: str = ""  # of a text file as read ("utf-8", "cp1256", "utf-16" …)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,21 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The fact itself: ``document.text[start:end] == text``, inside citation ``n``'s quote."""
+
+    text: str = ""
+    n: int = 0
+    source: str = ""
+    start: int = 0
+    end: int = 0
+    evidence: float = 0.0  # the reader's span score minus its no-answer score
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "n": self.n, "source": self.source, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str
@@ -59,6 +75,7 @@ class Answer:
     latency_ms: float = 0.0
     mode: str = "extractive"
     notice: str = ""  # e.g. "LLM server unreachable; extractive answer shown"
+    short_answer: ShortAnswer = ShortAnswer()  # empty text when refused or when no reader ran
     debug: dict = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict:
@@ -80,6 +97,7 @@ class Answer:
                 }
                 for i, h in enumerate(self.passages, start=1)
             ],
+            "short_answer": self.short_answer.to_dict(),
             "latency_ms": round(self.latency_ms, 2),
             "mode": self.mode,
             "notice": self.notice,

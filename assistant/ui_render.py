@@ -55,18 +55,27 @@ def bidi(text: str) -> str:
     return "".join(out)
 
 
-def cite_ref(chunk_id: str, start: int, end: int) -> str:
-    """The ``data-cite`` payload of a clickable marker or source: ``chunk_id|start|end``."""
-    return f"{chunk_id}|{int(start)}|{int(end)}"
+_REF = re.compile(r"^(.*?)\|(\d+)\|(\d+)(?:\|(\d+)\|(\d+))?$", re.S)
+
+
+def cite_ref(chunk_id: str, start: int, end: int, answer: tuple[int, int] | None = None) -> str:
+    """The ``data-cite`` payload of a clickable marker or source: ``chunk_id|start|end`` and, when
+    the short answer lies inside the quote, ``|answer_start|answer_end``."""
+    ref = f"{chunk_id}|{int(start)}|{int(end)}"
+    return ref + (f"|{int(answer[0])}|{int(answer[1])}" if answer else "")
 
 
 def parse_cite_ref(ref: str) -> tuple[str, int | None, int | None]:
-    """Inverse of ``cite_ref``; a bare chunk id gives ``(chunk_id, None, None)``."""
+    """(chunk_id, start, end) of a ``cite_ref``; a bare chunk id gives ``(chunk_id, None, None)``."""
     ref = (ref or "").strip()
-    parts = ref.rsplit("|", 2)
-    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-        return parts[0], int(parts[1]), int(parts[2])
-    return ref, None, None
+    m = _REF.match(ref)
+    return (m.group(1), int(m.group(2)), int(m.group(3))) if m else (ref, None, None)
+
+
+def answer_span_of(ref: str) -> tuple[int, int] | None:
+    """The short answer's span carried by a ``cite_ref``, if any."""
+    m = _REF.match((ref or "").strip())
+    return (int(m.group(4)), int(m.group(5))) if m and m.group(4) else None
 
 
 # ------------------------------------------------------------------ highlight
@@ -77,10 +86,17 @@ def _clamp(span: tuple[int, int], length: int) -> tuple[int, int]:
 
 
 def highlight(text: str, span: tuple[int, int], passage: tuple[int, int] | None = None,
-              mark_class: str = "hl") -> str:
-    """``text`` as HTML with ``text[start:end]`` in one ``<mark>``, inside a shaded passage span."""
+              mark_class: str = "hl", inner: tuple[int, int] | None = None) -> str:
+    """``text`` as HTML with ``text[start:end]`` in one ``<mark>``, inside a shaded passage span;
+    ``inner`` (the short answer) is set in ``<strong>`` inside the mark."""
     a, b = _clamp(span, len(text))
-    mark = f'<mark class="{mark_class}">{bidi(text[a:b])}</mark>'
+    inner_html = bidi(text[a:b])
+    if inner is not None:
+        x, y = _clamp(inner, len(text))
+        if a <= x < y <= b:  # the short answer, strong, inside the highlighted sentence
+            inner_html = (bidi(text[a:x]) + f'<strong class="answer-span">{bidi(text[x:y])}</strong>'
+                          + bidi(text[y:b]))
+    mark = f'<mark class="{mark_class}">{inner_html}</mark>'
     if passage is not None:
         c, d = _clamp(passage, len(text))
         if c <= a and b <= d and (c, d) != (a, b):
@@ -110,7 +126,13 @@ def highlight_terms(text: str, query: str) -> str:
 
 
 # ---------------------------------------------------------------------- chat
-def link_markers(text: str, citations: Sequence[Mapping]) -> str:
+def _short_span(c: Mapping, short: Mapping | None) -> tuple[int, int] | None:
+    if short and short.get("text") and short.get("n") == c["n"] and c["start"] <= short["start"] < short["end"] <= c["end"]:
+        return int(short["start"]), int(short["end"])
+    return None
+
+
+def link_markers(text: str, citations: Sequence[Mapping], short: Mapping | None = None) -> str:
     """Escape answer text and turn each ``[n]`` with a citation into a clickable marker."""
     by_n = {int(c["n"]): c for c in citations}
     out, pos = [], 0
@@ -119,7 +141,7 @@ def link_markers(text: str, citations: Sequence[Mapping]) -> str:
         if c is None:
             continue
         out.append(bidi(text[pos:m.start()]))
-        ref = cite_ref(c["chunk_id"], c["start"], c["end"])
+        ref = cite_ref(c["chunk_id"], c["start"], c["end"], _short_span(c, short))
         out.append(f'<a class="cite" href="#" role="button" data-cite="{esc(ref)}" '
                    f'title="{esc(c["source"])}">{ltr(m.group())}</a>')
         pos = m.end()
@@ -127,11 +149,13 @@ def link_markers(text: str, citations: Sequence[Mapping]) -> str:
     return "".join(out)
 
 
-def _source_item(c: Mapping, passage: Mapping | None) -> str:
-    ref = esc(cite_ref(c["chunk_id"], c["start"], c["end"]))
+def _source_item(c: Mapping, passage: Mapping | None, short: Mapping | None = None) -> str:
+    inner = _short_span(c, short)
+    ref = esc(cite_ref(c["chunk_id"], c["start"], c["end"], inner))
     if passage is not None:
-        body = highlight(passage["text"], (c["start"] - passage["start"], c["end"] - passage["start"]),
-                         mark_class="quote")
+        p0 = passage["start"]
+        body = highlight(passage["text"], (c["start"] - p0, c["end"] - p0), mark_class="quote",
+                         inner=(inner[0] - p0, inner[1] - p0) if inner else None)
         score = f'{float(passage["score"]):.3f}'
     else:
         body, score = f'<mark class="quote">{bidi(c["quote"])}</mark>', "—"
@@ -147,7 +171,8 @@ def render_sources(answer: Mapping) -> str:
     if answer.get("refused") or not answer.get("citations"):
         return ""
     passages = {p["chunk_id"]: p for p in answer.get("passages", [])}
-    items = "".join(_source_item(c, passages.get(c["chunk_id"])) for c in answer["citations"])
+    short = answer.get("short_answer")
+    items = "".join(_source_item(c, passages.get(c["chunk_id"]), short) for c in answer["citations"])
     return f'<details class="sources" open><summary>المصادر</summary><ol>{items}</ol></details>'
 
 
@@ -155,7 +180,16 @@ def render_answer(answer: Mapping) -> str:
     """A finished answer: text with linked markers, note, sources, copy button."""
     refused = bool(answer.get("refused"))
     text = answer.get("answer", "")
-    body = bidi(text) if refused else link_markers(text, answer.get("citations", []))
+    short = answer.get("short_answer") or {}
+    citations = answer.get("citations", [])
+    first, sep, rest = text.partition("\n")
+    if refused:
+        body = bidi(text)
+    elif short.get("text") and first.startswith(short["text"]):  # the short answer first, bold
+        body = (f'<div class="short-answer"><strong>{link_markers(first, citations, short)}</strong></div>'
+                + (f'<div class="support">{link_markers(rest, citations, short)}</div>' if rest else ""))
+    else:
+        body = link_markers(text, citations, short)
     notice = f'<div class="notice">{bidi(answer["notice"])}</div>' if answer.get("notice") else ""
     copy = f'<button type="button" class="copy-btn" data-copy="{esc(text)}">نسخ الإجابة</button>'
     cls = "answer refused" if refused else "answer"
@@ -163,7 +197,8 @@ def render_answer(answer: Mapping) -> str:
 
 
 def render_turn(turn: Mapping) -> str:
-    user = f'<div class="msg user"><div class="bubble">{bidi(turn["question"])}</div></div>'
+    # dir="auto": the user's own words take their own direction (an English question stays LTR, «?» at its end)
+    user = f'<div class="msg user"><div class="bubble" dir="auto"><bdi>{esc(turn["question"])}</bdi></div></div>'
     if turn.get("answer") is not None:
         inner = render_answer(turn["answer"])
     elif turn.get("error"):
@@ -182,14 +217,15 @@ def render_chat(turns: Iterable[Mapping]) -> str:
 
 # -------------------------------------------------------------------- viewer
 def render_viewer(title: str, source: str, text: str, span: tuple[int, int],
-                  passage: tuple[int, int] | None = None, chunk_id: str = "") -> str:
+                  passage: tuple[int, int] | None = None, chunk_id: str = "",
+                  answer: tuple[int, int] | None = None) -> str:
     """The whole document with ``text[span]`` in ``<mark class="hl">`` (scrolled into view by JS)."""
     a, b = _clamp(span, len(text))
     head = (f'<div class="viewer-head"><div class="viewer-title">{bidi(title or source)}</div>'
             f'<div class="viewer-meta"><span class="doc-name">{ltr(source)}</span> · '
             f'<span class="chunk-id">{ltr(chunk_id)}</span> · {ltr(f"{a}–{b}")}</div></div>')
     return (f'<div class="viewer" dir="rtl" data-span="{a}-{b}">{head}'
-            f'<div class="viewer-body">{highlight(text, (a, b), passage)}</div></div>')
+            f'<div class="viewer-body">{highlight(text, (a, b), passage, inner=answer)}</div></div>')
 
 
 def render_message(text: str, kind: str = "info") -> str:

@@ -13,6 +13,7 @@ import json
 import sys
 
 from assistant import arabic
+from assistant.analysis import analyse
 from assistant.extractive import ExtractiveAnswerer, compose
 from assistant.pipeline import Assistant
 
@@ -32,7 +33,8 @@ def main(paths: list[str]) -> None:
             rows.extend(json.loads(line) for line in f if line.strip())
     data = []
     for row in rows:
-        query, hits = assistant.retrieve(row["question"], row.get("history") or [])
+        analysis = analyse(row["question"], row.get("history") or [])
+        query, hits = analysis.query, assistant.retrieve(analysis)
         ranked, chosen, conf = engine.answer(row["question"], query, hits, assistant.index.texts)
         text = compose(chosen)[0] if chosen else ""
         ok = must_ok(text, row["must"]) if row["answerable"] else None

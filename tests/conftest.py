@@ -22,7 +22,8 @@ def docs(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, docs: Path) -> Settings:
-    return Settings(docs_dir=docs, index_dir=tmp_path / "index", model_cache=tmp_path / "models")
+    """Sentence engine by default (the reader is tested with its own fake and for real in test_reader.py)."""
+    return Settings(docs_dir=docs, index_dir=tmp_path / "index", model_cache=tmp_path / "models", answer_mode="extractive")
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ def test_csv_rows_line_numbers_and_multiline_cells(tmp_path):
 def test_csv_without_question_column(tmp_path):
     path = tmp_path / "q.csv"
     path.write_text("id,text\n1,x\n", encoding="utf-8")
-    assert load_questions(path) == ([], ["line 1: the header has no 'question' column"])
+    assert load_questions(path) == ([], ["line 1: the header has no 'question' (السؤال) column"])
 
 
 SQUAD = {"version": "1.1", "data": [
@@ -98,7 +98,7 @@ def test_squad_documents_rows_and_errors(tmp_path):
 def test_squad_not_squad(tmp_path):
     path = tmp_path / "s.json"
     path.write_text("[]", encoding="utf-8")
-    assert load_squad(path) == ([], [], ["the file has no 'data' list (not SQuAD v1.1 JSON)"])
+    assert load_squad(path) == ([], [], ["the file has no 'data' list (not SQuAD JSON)"])
 
 
 def test_unknown_extension_needs_format(tmp_path):

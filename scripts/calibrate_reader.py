@@ -1,0 +1,138 @@
+"""Calibrate the reader's refusal threshold on near-miss data, and print the curve.
+
+    python scripts/calibrate_reader.py [--squad ../shared/train/arcd-test.json] [--out runs/calibrate-reader]
+
+Two runs over a SQuAD-format file (ARCD-test by default: never trained on):
+  * full: every paragraph indexed, every question asked (all answerable) → false refusals;
+  * near-miss probe: only half of each article's paragraphs indexed (even indices); the questions of the
+    removed half must be refused (the topic is there, the fact is not), those of the kept half answered.
+Each question's evidence (best span score − its no-answer score) is recorded once; the curve then says,
+for each threshold, the near-miss refusal rate, the false-refusal rates, and F1/EM on the full run.
+The chosen threshold maximises near-miss refusal with false refusals ≤ 3 % (full) and ≤ 5 % (probe);
+a two-fold check picks it on half of the articles and reports the other half.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant import metrics  # noqa: E402
+from assistant.eval_io import load_squad  # noqa: E402
+from assistant.pipeline import Assistant  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+
+
+def article_of(source: str) -> str:
+    return source.rsplit("#", 1)[0]
+
+
+def paragraph_of(source: str) -> int:
+    return int(source.rsplit("#", 1)[1])
+
+
+def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: str) -> tuple[list[dict], object]:
+    assistant = Assistant(settings.with_(index_dir=index_dir, reader_threshold=-1e9), embedder=embedder)
+    assistant.index.ingest_documents(documents, progress=False)
+    out = []
+    for i, row in enumerate(rows):
+        a = assistant.ask(row.question)
+        short = a.short_answer.text
+        out.append({
+            "id": row.id, "source": row.gold_docs[0] if row.gold_docs else "", "evidence": a.debug.get("evidence"),
+            "f1": metrics.token_f1(short, row.expected_answers) if row.expected_answers else None,
+            "em": metrics.exact_match(short, row.expected_answers) if row.expected_answers else None,
+            "contained": metrics.containment(a.answer, row.expected_answers) if row.expected_answers else None,
+            "latency_ms": a.latency_ms,
+        })
+        if (i + 1) % 100 == 0:
+            print(f"  {label}: {i + 1}/{len(rows)}", file=sys.stderr)
+    return out, assistant.embedder
+
+
+def refused(rec: dict, t: float) -> bool:
+    return rec["evidence"] is None or rec["evidence"] < t
+
+
+def rate(recs: list[dict], t: float) -> float:
+    return sum(refused(r, t) for r in recs) / max(len(recs), 1)
+
+
+def point(full, near, kept, t: float) -> dict:
+    n = max(len(full), 1)
+    return {
+        "threshold": t,
+        "near_miss_refusal": round(rate(near, t), 4),
+        "false_refusal_full": round(rate(full, t), 4),
+        "false_refusal_probe": round(rate(kept, t), 4),
+        "f1": round(sum(0.0 if refused(r, t) else r["f1"] for r in full) / n, 4),
+        "em": round(sum(0.0 if refused(r, t) else r["em"] for r in full) / n, 4),
+        "containment": round(sum(0.0 if refused(r, t) else r["contained"] for r in full) / n, 4),
+    }
+
+
+def choose(full, near, kept, grid, max_fr_full=0.03, max_fr_probe=0.05) -> dict:
+    ok = [p for p in (point(full, near, kept, t) for t in grid)
+          if p["false_refusal_full"] <= max_fr_full and p["false_refusal_probe"] <= max_fr_probe]
+    if not ok:
+        return point(full, near, kept, min(grid))
+    return max(ok, key=lambda p: (p["near_miss_refusal"], -p["threshold"]))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--squad", default=str(ROOT.parent / "shared" / "train" / "arcd-test.json"))
+    parser.add_argument("--out", default=str(ROOT / "runs" / "calibrate-reader"))
+    parser.add_argument("--limit", type=int, default=0, help="first N questions only (smoke runs)")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = Settings.from_env(answer_mode="reader")
+    documents, rows, errors = load_squad(args.squad)
+    rows = [r for r in rows if r.answerable and r.gold_docs][: args.limit or None]
+    if errors:
+        print(f"{len(errors)} malformed rows skipped", file=sys.stderr)
+    kept_docs = [d for d in documents if paragraph_of(d.source) % 2 == 0]
+    kept_sources = {d.source for d in kept_docs}
+
+    full, embedder = run(settings, documents, rows, out / "full-index", None, "full")
+    probe, _ = run(settings, kept_docs, rows, out / "half-index", embedder, "near-miss")
+    near = [r for r in probe if r["source"] not in kept_sources]
+    kept = [r for r in probe if r["source"] in kept_sources]
+
+    grid = [round(-8 + 0.25 * i, 2) for i in range(65)]
+    curve = [point(full, near, kept, t) for t in grid]
+    print(f"{'threshold':>9} {'near-miss refused':>18} {'false ref. full':>16} {'false ref. probe':>17} {'F1':>6} {'EM':>6} {'contain':>8}")
+    for p in curve:
+        print(f"{p['threshold']:>9.2f} {p['near_miss_refusal']:>18.3f} {p['false_refusal_full']:>16.3f} "
+              f"{p['false_refusal_probe']:>17.3f} {p['f1']:>6.3f} {p['em']:>6.3f} {p['containment']:>8.3f}")
+    best = choose(full, near, kept, grid)
+
+    # two-fold check: choose on one half of the articles, measure on the other
+    articles = sorted({article_of(r["source"]) for r in full})
+    folds = []
+    for k in (0, 1):
+        fit = {a for i, a in enumerate(articles) if i % 2 == k}
+
+        def part(recs, inside, fit=fit):
+            return [r for r in recs if (article_of(r["source"]) in fit) == inside]
+
+        t = choose(part(full, True), part(near, True), part(kept, True), grid)["threshold"]
+        folds.append(point(part(full, False), part(near, False), part(kept, False), t))
+    summary = {"file": args.squad, "questions": len(rows), "near_miss_questions": len(near), "probe_kept_questions": len(kept),
+               "chosen": best, "two_fold_heldout": folds, "curve": curve}
+    (out / "calibration.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    (out / "records.jsonl").write_text("\n".join(json.dumps(r) for r in full + probe), encoding="utf-8")
+    print("chosen:", json.dumps(best))
+    print("two-fold held-out:", json.dumps(folds))
+    print(f"set ASSISTANT_READER_THRESHOLD={best['threshold']} (settings.py default) — written to {out / 'calibration.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

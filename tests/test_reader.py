@@ -1,0 +1,167 @@
+"""The reader stage: span → short answer + verbatim quote, refusal by evidence, fallback, UI and eval wiring.
+
+Fast tests use ``ScriptedReader`` (a fake with the real ``read`` interface); the real trained reader is
+exercised in ``test_reader_real.py``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from assistant import metrics
+from assistant import ui_render as ui
+from assistant.analysis import analyse, has_content, is_list_question
+from assistant.eval_io import load_squad
+from assistant.fakes import ScriptedReader
+from assistant.pipeline import Assistant, QuestionError
+from assistant.reader import ReaderConfig, Span, Window, best_spans
+from assistant.reading import supporting_quote
+
+Q_YEARS = "كم سنة امتدت الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟"
+Q_COORD = "من هو المنسق المقيم ومنسق الشؤون الإنسانية في العراق؟"
+
+
+@pytest.fixture
+def reader_assistant(settings, fake_embedder):
+    script = ScriptedReader({"امتدت الدراسة": "عشرين عامًا", "المنسق المقيم": "غلام محمد إسحق زى"})
+    assistant = Assistant(settings.with_(answer_mode="reader"), embedder=fake_embedder, reader=script)
+    assistant.ingest(progress=False)
+    return assistant, script
+
+
+def test_short_answer_is_exact_document_text_inside_its_quote(reader_assistant):
+    assistant, _ = reader_assistant
+    answer = assistant.ask(Q_YEARS)
+    short = answer.short_answer
+    assert not answer.refused and answer.mode == "reader"
+    doc = assistant.index.document_text(short.source)
+    assert short.text == "عشرين عامًا" == doc[short.start : short.end]
+    cite = answer.citations[0]
+    assert cite.n == short.n == 1 and cite.source == short.source
+    assert cite.start <= short.start < short.end <= cite.end and doc[cite.start : cite.end] == cite.quote
+    assert answer.answer.startswith(f"{short.text} [1]\n") and answer.answer.endswith(f"{cite.quote} [1]")
+    data = answer.to_dict()
+    assert data["short_answer"] == {"text": short.text, "n": 1, "source": short.source, "start": short.start, "end": short.end}
+    # the metrics judge the short answer for EM/F1 and the whole answer for containment
+    assert metrics.citation_validity(data["citations"], assistant.index.document_text)
+    recall, precision = metrics.citation_recall_precision(data["answer"], data["citations"])
+    assert recall == 1.0 and precision == 1.0
+
+
+def test_no_span_with_positive_evidence_is_a_refusal_with_empty_short_answer(reader_assistant):
+    assistant, _ = reader_assistant
+    answer = assistant.ask("ما هي عاصمة أستراليا؟")
+    assert answer.refused and answer.citations == () and answer.to_dict()["short_answer"]["text"] == ""
+    assert answer.answer == assistant.text("refusal")
+
+
+def test_threshold_from_settings_decides_refusal(reader_assistant):
+    assistant, _ = reader_assistant
+    assert not assistant.ask(Q_COORD).refused
+    strict = Assistant(assistant.settings.with_(reader_threshold=50.0), embedder=assistant.embedder,
+                       reader=assistant.reader.reader)
+    assert strict.ask(Q_COORD).refused
+
+
+def test_follow_up_feeds_the_reader_the_completed_question(reader_assistant):
+    assistant, script = reader_assistant
+    first = "ما الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟"
+    assistant.ask("وكم سنة امتدت؟", history=[(first, "دراسة عن الهجرة")])
+    assert script.questions[-1] == f"{first} وكم سنة امتدت؟"
+    assert analyse("وكم سنة امتدت؟", [(first, "x")]).follow_up
+
+
+def test_missing_weights_fall_back_to_the_sentence_engine_with_a_notice(settings, fake_embedder, tmp_path):
+    assistant = Assistant(settings.with_(answer_mode="reader", reader_dir=tmp_path / "nothing"), embedder=fake_embedder)
+    assistant.ingest(progress=False)
+    answer = assistant.ask(Q_YEARS)
+    assert answer.mode == "extractive" and "train-reader" in answer.notice and "عشرين" in answer.answer
+    assert "nothing" in assistant.reader_error
+
+
+@pytest.mark.parametrize("question", ["؟؟؟!!!", "🙂🙂", "\u200b", "...", "\u202e\u202c"])
+def test_content_free_questions_get_a_clear_message(reader_assistant, question):
+    assistant, _ = reader_assistant
+    assert not has_content(question)
+    with pytest.raises(QuestionError, match="لا يحتوي على كلمات"):
+        assistant.ask(question)
+
+
+def test_best_spans_uses_null_score_and_respects_order_and_length():
+    offsets = (None, None, None, (0, 4), (5, 9), (10, 14), None)
+    window = Window(0, tuple(range(7)), offsets)
+    start = np.array([5.0, 0, 0, 1.0, 4.0, 0.0, 9.0])  # token 6 is not passage text: never a span
+    end = np.array([1.0, 0, 0, 0.0, 0.5, 3.0, 9.0])
+    spans = best_spans(start, end, window, max_answer_tokens=3)
+    best = spans[0]
+    assert (best.start, best.end) == (5, 14) and best.score == pytest.approx(7.0) and best.null == pytest.approx(6.0)
+    assert best.evidence == pytest.approx(1.0)
+    assert all(s.end > s.start for s in spans)
+    assert best_spans(start, end, window, max_answer_tokens=1)[0].end - best_spans(start, end, window, 1)[0].start == 4
+
+
+def test_supporting_quote_covers_the_span_and_cuts_long_sentences_at_words():
+    text = "مقدمة قصيرة. " + "كلمة " * 200 + "الجواب هنا " + "كلمة " * 200 + ". خاتمة."
+    a = text.index("الجواب")
+    b = a + len("الجواب هنا")
+    qa, qb = supporting_quote(text, a, b, limit=120)
+    assert qa <= a and b <= qb and qb - qa <= 120
+    assert text[qa - 1] == " " and text[qb] == " "  # whole words
+    short_text = "الجملة الأولى. الجواب في الجملة الثانية. الثالثة."
+    x = short_text.index("الجواب")
+    assert short_text[slice(*supporting_quote(short_text, x, x + 6))] == "الجواب في الجملة الثانية."
+
+
+def test_list_questions_are_recognised():
+    assert is_list_question("ما مكونات البرنامج؟") and is_list_question("ما المدن التي زارتها القافلة؟")
+    assert is_list_question("What are the goals of the campaign?")
+    assert not is_list_question("كم عدد المشاركين؟")
+    assert ReaderConfig().max_answer_tokens < 80  # lists get the longer limit (ReaderAnswerer.list_answer_tokens)
+
+
+def test_squad_v2_impossible_questions_are_expected_refusals(tmp_path):
+    data = {"data": [{"title": "T", "paragraphs": [{"context": "Paris is in France.", "qas": [
+        {"id": "1", "question": "Where is Paris?", "answers": [{"text": "France", "answer_start": 12}], "is_impossible": False},
+        {"id": "2", "question": "Where is Lyon?", "answers": [], "plausible_answers": [{"text": "France", "answer_start": 12}],
+         "is_impossible": True}]}]}]}
+    path = tmp_path / "v2.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    docs, rows, errors = load_squad(path)
+    assert not errors and [r.answerable for r in rows] == [True, False] and rows[1].expected_answers == ()
+
+
+def test_em_and_f1_use_the_short_answer_containment_the_whole_answer():
+    from assistant.eval_io import EvalRow
+
+    row = EvalRow(id="x", question="q", expected_answers=("عشرين عامًا",))
+    result = {"answer": "عشرين عامًا [1]\nامتدت على مدى عشرين عامًا، أظهرت [1]", "refused": False, "citations": [],
+              "passages": [], "short_answer": {"text": "عشرين عامًا", "n": 1, "source": "s", "start": 0, "end": 11}}
+    ev = metrics.score_row(row, result, lambda s: None, 5)
+    assert ev["exact_match"] == 1.0 and ev["f1"] == 1.0 and ev["contained"] == 1.0
+    result["short_answer"]["text"] = "مدى عشرين"
+    ev = metrics.score_row(row, result, lambda s: None, 5)
+    assert ev["exact_match"] == 0.0 and 0 < ev["f1"] < 1 and ev["contained"] == 1.0
+
+
+def test_ui_shows_short_answer_bold_and_viewer_marks_it_inside_the_sentence(reader_assistant):
+    assistant, _ = reader_assistant
+    data = assistant.ask(Q_YEARS).to_dict()
+    html = ui.render_answer(data)
+    assert '<div class="short-answer"><strong>' in html and "عشرين عامًا" in html
+    s = data["short_answer"]
+    c = data["citations"][0]
+    ref = ui.cite_ref(c["chunk_id"], c["start"], c["end"], (s["start"], s["end"]))
+    assert f'data-cite="{ui.esc(ref)}"' in html
+    assert ui.parse_cite_ref(ref) == (c["chunk_id"], c["start"], c["end"]) and ui.answer_span_of(ref) == (s["start"], s["end"])
+    doc = assistant.index.document_text(c["source"])
+    viewer = ui.render_viewer("t", c["source"], doc, (c["start"], c["end"]), answer=ui.answer_span_of(ref))
+    mark = viewer[viewer.index('<mark class="hl">') : viewer.index("</mark>")]
+    assert '<strong class="answer-span">عشرين عامًا</strong>' in mark
+
+
+def test_user_bubble_isolates_its_direction():
+    html = ui.render_turn({"question": "Who is the Moroccan Minister of Justice?", "partial": ""})
+    assert 'dir="auto"' in html and "<bdi>Who is the Moroccan Minister of Justice?</bdi>" in html
