@@ -18,6 +18,7 @@ from .types import Document
 TEXT_TYPES = {".txt", ".md"}
 EXTRACTED_TYPES = {".html", ".htm", ".pdf", ".docx"}
 SUPPORTED = TEXT_TYPES | EXTRACTED_TYPES
+PREFERRED_ENCODINGS = ("cp1256", "iso8859_6", "cp1252", "latin_1")
 
 
 class LoadError(ValueError):
@@ -46,9 +47,13 @@ def decode_bytes(data: bytes, name: str = "the file") -> tuple[str, str]:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    results = from_bytes(data)
+    best = results.best()
     if best is None:
         raise LoadError(f"{name}: the text encoding could not be recognised; save it as UTF-8 and retry")
+    # equally plausible readings: prefer the encodings Arabic and Western files are really saved in
+    tied = {m.encoding: m for m in results if m.chaos <= best.chaos + 0.01}
+    best = next((tied[e] for e in PREFERRED_ENCODINGS if e in tied), best)
     return str(best), best.encoding
 
 
