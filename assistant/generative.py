@@ -10,6 +10,8 @@ the extractive engine), renumbered 1..m. Unsupported sentences are dropped.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator, Sequence
 
 from . import arabic
@@ -21,6 +23,9 @@ HISTORY_TURNS = 3
 _MARKER = re.compile(r"\s*\[\s*([0-9٠-٩۰-۹]+(?:\s*[,،]\s*[0-9٠-٩۰-۹]+)*)\s*\]")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[[^\]]*\])+\s*")
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.S)
+# links, bare domains and e-mail addresses: kept only when the cited passage holds them verbatim
+_LINK = re.compile(r"\[[^\]]*\]\([^)]*\)|(?:https?|ftp)://\S+|www\.\S+|[\w.+-]+@[\w-]+\.[\w.-]+|\b[\w-]+\.(?:com|net|org|io|ly|info|xyz|ru|cn)\b\S*", re.I)
+_LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
 class LLMUnavailable(RuntimeError):
@@ -32,6 +37,20 @@ class LLMAnswerer:
         self.settings = settings
         self.base_url = (settings.llm_base_url or "").strip().rstrip("/")
         self._chat = None
+        self._lock = threading.Lock()
+        self._down_until = 0.0  # circuit breaker: after a failure, skip the server for a while
+        self._last_failure = ""
+
+    def _check_breaker(self) -> None:
+        with self._lock:
+            left = self._down_until - time.monotonic()
+            if left > 0:
+                raise LLMUnavailable(f"skipped for {left:.0f} more s after a failure ({self._last_failure})")
+
+    def _trip(self, reason: str) -> None:
+        with self._lock:
+            self._down_until = time.monotonic() + self.settings.llm_cooldown
+            self._last_failure = reason[:120]
 
     # --------------------------------------------------------------- model
     def _model_name(self) -> str:
@@ -82,19 +101,23 @@ class LLMAnswerer:
     def stream(self, question: str, history: Sequence[Turn], hits: Sequence[Hit], texts: dict[str, str],
                refusal_text: str) -> Iterator[str | tuple[str, tuple[Citation, ...], bool]]:
         """Yield answer pieces as they arrive, then ``(text, citations, refused)`` if anything verifiable is left."""
+        self._check_breaker()
         messages = self.messages(question, history, hits, refusal_text)
-        chat = self.chat()
         raw: list[str] = []
         try:
+            chat = self.chat()
             for chunk in chat.stream(messages):
                 piece = chunk.content if isinstance(chunk.content, str) else ""
                 if piece:
                     raw.append(piece)
                     yield piece
-        except LLMUnavailable:
+        except LLMUnavailable as exc:
+            self._trip(str(exc))
             raise
         except Exception as exc:  # openai / httpx errors: connection, timeout, HTTP status, bad payload
-            raise LLMUnavailable(_reason(exc, self.base_url, self.settings.llm_timeout)) from exc
+            reason = _reason(exc, self.base_url, self.settings.llm_timeout)
+            self._trip(reason)
+            raise LLMUnavailable(reason) from exc
         final = verify("".join(raw), list(hits), texts, refusal_text)
         if final is not None:
             yield final
@@ -134,6 +157,12 @@ def best_quote(claim: str, hit: Hit, text: str) -> tuple[int, int] | None:
     c = hit.chunk
     if support(words, c.text) < MIN_SUPPORT:
         return None
+    if any(link.group() not in c.text for link in _LINK.finditer(claim)):
+        return None  # a link or address the passage does not hold (injected, or invented)
+    if arabic.script_of(c.text) == "ar" and arabic.script_of(claim) == "ar":
+        latin = set(_LATIN_WORD.findall(c.text.lower()))
+        if any(w.lower() not in latin for w in _LATIN_WORD.findall(claim)):
+            return None  # Latin words in an Arabic claim must come from the Arabic passage
     passage_terms = set(arabic.terms(c.text, keep_stopwords=True))
     if not all(arabic.covers(w, passage_terms) for w in words if w[0].isdigit()):
         return None  # a number the passage does not contain is not supported

@@ -209,11 +209,12 @@ class Assistant:
                     yield Answer(question, text, refused, citations, tuple(hits),
                                  (time.perf_counter() - started) * 1000, "llm")
                     return
-                notice = self.text("llm_unavailable", reason="no verifiable citation in the model's answer")
+                notice = self.text("llm_unverified")
             except LLMUnavailable as exc:
                 notice = self.text("llm_unavailable", reason=str(exc))
             yield "\n"
-        answer = self.answer_locally(analysis, hits, "extractive" if mode == "extractive" else "reader")
+        local = mode if mode in ("reader", "extractive") else self.settings.answer_mode
+        answer = self.answer_locally(analysis, hits, local if local != "llm" else "reader")
         yield from _pieces(answer.answer)
         yield replace(answer, latency_ms=(time.perf_counter() - started) * 1000,
                       notice=" ".join(x for x in (notice, answer.notice) if x))

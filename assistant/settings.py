@@ -39,6 +39,7 @@ class Settings:
     llm_model: str = ""
     llm_api_key: str = "not-needed"
     llm_timeout: float = 60.0
+    llm_cooldown: float = 30.0  # after a server failure, answer without it for this many seconds
     host: str = "127.0.0.1"
     port: int = 7860
     auth_user: str = ""

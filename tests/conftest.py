@@ -23,7 +23,8 @@ def docs(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path, docs: Path) -> Settings:
     """Sentence engine by default (the reader is tested with its own fake and for real in test_reader.py)."""
-    return Settings(docs_dir=docs, index_dir=tmp_path / "index", model_cache=tmp_path / "models", answer_mode="extractive")
+    return Settings(docs_dir=docs, index_dir=tmp_path / "index", model_cache=tmp_path / "models", answer_mode="extractive",
+                    reader_dir=tmp_path / "no-reader")
 
 
 @pytest.fixture
