@@ -17,7 +17,7 @@ from assistant.analysis import analyse, has_content, is_list_question
 from assistant.eval_io import load_squad
 from assistant.fakes import ScriptedReader
 from assistant.pipeline import Assistant, QuestionError
-from assistant.reader import ReaderConfig, Span, Window, best_spans
+from assistant.reader import ReaderConfig, Window, best_spans
 from assistant.reading import supporting_quote
 
 Q_YEARS = "كم سنة امتدت الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.test_generative import GROUNDED, QUESTION, FakeOpenAI, llm_assistant  # noqa: F401 (fixtures below)
-from tests.test_generative import dead_url, server  # noqa: F401
+from tests.test_generative import GROUNDED, QUESTION, FakeOpenAI, dead_url, llm_assistant, server  # noqa: F401 (fixtures below)  # noqa: F401
 
 
 def test_injected_link_in_a_cited_sentence_is_not_shown(fake_assistant, fake_embedder, server):  # noqa: F811
