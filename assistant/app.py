@@ -35,13 +35,43 @@ def launch_options() -> dict:
     return {"theme": theme, "css_paths": [STATIC / "app.css"], "head": f"<script>{_static('head.js')}</script>"}
 
 
+class ThrottledAuth:
+    """Gradio auth callable: constant-time comparison; after ``max_failures`` wrong passwords within
+    ``window`` seconds every attempt is refused until the window has passed (slows password guessing)."""
+
+    def __init__(self, user: str, password: str, max_failures: int = 5, window: float = 60.0, clock=None):
+        import threading
+        import time
+
+        self.user, self.password = user, password
+        self.max_failures, self.window = max_failures, window
+        self.clock = clock or time.monotonic
+        self.failures: list[float] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, user: str, password: str) -> bool:
+        import hmac
+
+        with self.lock:
+            now = self.clock()
+            self.failures = [t for t in self.failures if now - t < self.window]
+            if len(self.failures) >= self.max_failures:
+                return False
+            ok = hmac.compare_digest(str(user).encode(), self.user.encode()) & hmac.compare_digest(
+                str(password).encode(), self.password.encode())
+            if not ok:
+                self.failures.append(now)
+            return bool(ok)
+
+
 def launch(demo, settings: Settings, **overrides):
     """Launch on settings.host:port, with optional auth, never with a public share link."""
     kwargs = {
         "server_name": settings.host,
         "server_port": settings.port,
-        "auth": (settings.auth_user, settings.auth_password) if settings.auth_user else None,
-        "max_file_size": f"{max(1, settings.max_upload_mb) * 2}mb",  # our own, Arabic, check is at max_upload_mb
+        "auth": ThrottledAuth(settings.auth_user, settings.auth_password) if settings.auth_user else None,
+        # Gradio's own (English) check only stops absurd uploads; ours, in Arabic, is at the upload limit
+        "max_file_size": f"{max(1, settings.upload_limit_mb) * 10:g}mb",
         "footer_links": ["api"],
         **launch_options(),
         **overrides,
@@ -185,7 +215,7 @@ def _lookup_tab(gr, h) -> list:
 def _documents_tab(gr, h) -> list:
     table = gr.HTML(h.documents_html(), elem_id="documents-table")
     gr.HTML(f'<div class="field-label" dir="rtl">ارفع وثائق ({ui.ltr(" ".join(UPLOAD_TYPES))}) — '
-            f"الحد {h.settings.max_upload_mb} ميغابايت للملف</div>")
+            f"الحد {h.settings.upload_limit_mb:g} ميغابايت للملف</div>")
     files = gr.File(label="ارفع وثائق", show_label=False, file_count="multiple", file_types=UPLOAD_TYPES,
                     type="filepath", elem_id="upload")
     upload = gr.Button("رفع وفهرسة", variant="primary", elem_id="upload-button")
@@ -247,14 +277,14 @@ def _api(gr, h) -> None:
         try:
             return h.api_ask(question, history)
         except UserError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(str(exc), print_exception=False) from exc
 
     def lookup(chunk_id: str) -> dict:
         """A passage by chunk id: {chunk_id, source, start, end, text, title, document}."""
         try:
             return h.api_lookup(chunk_id)
         except UserError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(str(exc), print_exception=False) from exc
 
     gr.api(ask, api_name="ask")
     gr.api(lookup, api_name="lookup")

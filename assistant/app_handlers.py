@@ -165,7 +165,7 @@ class AppHandlers:
         paths = [p for p in (paths or []) if p]
         if not paths:
             return ui.render_message("لم تُختر أي ملفات.", "error")
-        limit = self.settings.max_upload_mb
+        limit = self.settings.upload_limit_mb
         docs_dir = Path(self.settings.docs_dir).resolve()
         accepted, problems, notes = [], [], []
         with tempfile.TemporaryDirectory(prefix="upload-") as staging:
@@ -174,7 +174,7 @@ class AppHandlers:
                 try:
                     name = safe_upload_name(p.name)
                     if p.stat().st_size > limit * 1024 * 1024:
-                        raise UserError(f"الملف «{name}» أكبر من الحد المسموح ({limit} ميغابايت).")
+                        raise UserError(f"الملف «{name}» أكبر من الحد المسموح ({limit:g} ميغابايت).")
                     staged = Path(staging) / name
                     shutil.copyfile(p, staged)
                     load_document(staged)  # readable, has text

@@ -71,6 +71,11 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
+    @property
+    def upload_limit_mb(self) -> float:
+        """One limit for uploads: the smaller of the upload and the per-document limits."""
+        return min(self.max_upload_mb, self.max_document_mb) if self.max_document_mb else self.max_upload_mb
+
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
 

@@ -335,7 +335,8 @@ def test_serve_builds_the_index_and_launches_locally(monkeypatch, settings, fake
     assert calls["docs"] == len(list(Path(settings.docs_dir).iterdir()))
     kw = calls["launch"]
     assert kw["server_name"] == "127.0.0.1" and kw["server_port"] == 7999 and kw["share"] is False
-    assert kw["auth"] == ("u", "p")
+    auth = kw["auth"]
+    assert auth("u", "p") and not auth("u", "wrong") and not auth("x", "p")
     calls.clear()
     app.serve(settings.with_(port=7999))
     assert calls["launch"]["auth"] is None
@@ -356,3 +357,16 @@ def test_importing_the_app_module_does_not_import_gradio():
 
     code = "import sys, assistant.app, assistant.cli; assert 'gradio' not in sys.modules, 'gradio imported eagerly'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
+
+
+def test_login_is_throttled_after_repeated_failures():
+    from assistant.app import ThrottledAuth
+
+    now = [0.0]
+    auth = ThrottledAuth("admin", "secret", max_failures=3, window=60, clock=lambda: now[0])
+    assert auth("admin", "secret")
+    for _ in range(3):
+        assert not auth("admin", "guess")
+    assert not auth("admin", "secret")  # locked: even the right password waits out the window
+    now[0] = 61.0
+    assert auth("admin", "secret")
