@@ -96,8 +96,13 @@ def serve(settings: Settings | None = None) -> None:
     for error in report.errors if report else []:
         print(f"error: {error}", flush=True)
     if not assistant.index.is_empty:  # load the model and warm the answer path now, not on the first question
-        assistant.ask("ما موضوع الوثائق؟")
-        print(f"Pre-embedded {assistant.warm()} sentences for answer scoring.", flush=True)
+        first = assistant.ask("ما موضوع الوثائق؟")
+        if first.mode == "reader":
+            print(f"Answer engine: trained reader ({assistant.reader.reader.name}).", flush=True)
+        else:  # the sentence engine scores document sentences: embed them now
+            if assistant.reader_error:
+                print(f"Reader unavailable: {assistant.reader_error}", flush=True)
+            print(f"Pre-embedded {assistant.warm()} sentences for answer scoring.", flush=True)
     print(f"Index and model ready in {time.perf_counter() - started:.1f} s; starting the web app ...", flush=True)
     demo = build_app(assistant)
     launch(demo, settings)
@@ -161,7 +166,7 @@ def _chat_tab(gr, h, settings: Settings) -> None:
                 examples = [gr.Button(q, size="sm", elem_classes=["example"]) for q in EXAMPLES]
             with gr.Accordion("الإعدادات", open=False, elem_id="settings"):
                 top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="عدد المقاطع المسترجعة (top-k)")
-                mode = gr.Radio([("استخراجي", "extractive"), ("نموذج لغوي", "llm")], value=settings.answer_mode,
+                mode = gr.Radio([("القارئ المدرَّب", "reader"), ("الجمل", "extractive"), ("نموذج لغوي", "llm")], value=settings.answer_mode,
                                 label="وضع الإجابة", rtl=True)
         with gr.Column(scale=2):
             viewer = gr.HTML(ui.EMPTY_VIEWER, js_on_load=_static("viewer.js"), elem_id="chat-viewer")
@@ -286,5 +291,23 @@ def _api(gr, h) -> None:
         except UserError as exc:
             raise gr.Error(str(exc), print_exception=False) from exc
 
+    def documents() -> list[dict]:
+        """The indexed documents: [{source, title, chunks, chars, encoding, indexed_at}]."""
+        return h.api_documents()
+
+    def add_document(name: str, text: str) -> dict:
+        """Add a text document (as an upload: a name clash keeps both); returns {ok, message, documents}."""
+        try:
+            return h.api_upload_text(name, text)
+        except UserError as exc:
+            raise gr.Error(str(exc), print_exception=False) from exc
+
+    def remove_document(source: str) -> dict:
+        """Remove a document by its name; returns {ok, message, documents}."""
+        return h.api_remove(source)
+
     gr.api(ask, api_name="ask")
     gr.api(lookup, api_name="lookup")
+    gr.api(documents, api_name="documents")
+    gr.api(add_document, api_name="add_document")
+    gr.api(remove_document, api_name="remove_document")

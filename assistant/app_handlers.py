@@ -162,9 +162,13 @@ class AppHandlers:
 
     def upload(self, paths: Sequence[str | Path] | None, on_progress: Progress = None) -> str:
         """Validate, copy into docs_dir and ingest uploaded files; returns a status message (html)."""
+        return ui.render_message(*self._upload(paths, on_progress))
+
+    def _upload(self, paths: Sequence[str | Path] | None, on_progress: Progress = None) -> tuple[str, str]:
+        """(message, kind) — kind is ok, info or error."""
         paths = [p for p in (paths or []) if p]
         if not paths:
-            return ui.render_message("لم تُختر أي ملفات.", "error")
+            return "لم تُختر أي ملفات.", "error"
         limit = self.settings.upload_limit_mb
         docs_dir = Path(self.settings.docs_dir).resolve()
         accepted, problems, notes = [], [], []
@@ -198,25 +202,28 @@ class AppHandlers:
                 shutil.copyfile(staged, target)
                 accepted.append(target.name)
         if not accepted:
-            return ui.render_message(" ".join(["لم يُقبل أي ملف.", *notes, *problems]), "error" if problems else "info")
+            return " ".join(["لم يُقبل أي ملف.", *notes, *problems]), "error" if problems else "info"
         with self.write_lock:
             report = self.assistant.ingest([docs_dir], progress=False, on_progress=on_progress)
         text, kind = _report_message(report)
         text = f"رُفع: {'، '.join(accepted)}. " + text + "".join(" " + p for p in notes + problems)
-        return ui.render_message(text, "error" if problems else kind)
+        return text, "error" if problems else kind
 
     def remove(self, source: str) -> str:
         """Remove a document from the index; its file leaves docs_dir (moved to index_dir/removed)."""
+        return ui.render_message(*self._remove(source))
+
+    def _remove(self, source: str) -> tuple[str, str]:
         if not source:
-            return ui.render_message("اختر وثيقة لحذفها.", "error")
-        with self.write_lock:
-            self.assistant.index.refresh()
+            return "اختر وثيقة لحذفها.", "error"
+        # the index lock covers the file move too: no other writer can re-read the file in between
+        with self.write_lock, self.assistant.index.write_lock():
             info = self.assistant.index.docs.get(source)
             if info is None or not self.assistant.remove(source):
-                return ui.render_message(f"لا توجد وثيقة مفهرسة باسم «{source}».", "error")
+                return f"لا توجد وثيقة مفهرسة باسم «{source}».", "error"
             moved = self._move_out(Path(info.path)) if info.path else None
         note = " نُقل الملف إلى مجلد المحذوفات في الفهرس كي لا يُعاد فهرسته (يمكن استرجاعه)." if moved else ""
-        return ui.render_message(f"حُذفت الوثيقة «{source}» من الفهرس.{note}", "ok")
+        return f"حُذفت الوثيقة «{source}» من الفهرس.{note}", "ok"
 
     def _move_out(self, path: Path) -> Path | None:
         docs_dir = Path(self.settings.docs_dir).resolve()
@@ -279,6 +286,25 @@ class AppHandlers:
             return self.assistant.ask(question, pairs).to_dict()
         except QuestionError as exc:
             raise UserError(str(exc)) from exc
+
+    def api_documents(self) -> list[dict]:
+        return [{"source": d.source, "title": d.title, "chunks": d.chunks, "chars": d.chars, "encoding": d.encoding,
+                 "indexed_at": d.indexed_at} for d in self.assistant.documents()]
+
+    def api_upload_text(self, name: str, text: str) -> dict:
+        """Add a document from text (same checks and path as a browser upload)."""
+        with tempfile.TemporaryDirectory(prefix="upload-api-") as folder:
+            path = Path(folder) / (str(name or "").replace("\\", "/").rsplit("/", 1)[-1] or "document.txt")
+            try:
+                path.write_text(str(text or ""), encoding="utf-8")
+            except OSError as exc:
+                raise UserError(f"اسم الملف «{name}» غير مقبول ({exc.strerror}).") from exc
+            message, kind = self._upload([path])
+        return {"ok": kind != "error", "message": message, "documents": [d["source"] for d in self.api_documents()]}
+
+    def api_remove(self, source: str) -> dict:
+        message, kind = self._remove(str(source or ""))
+        return {"ok": kind == "ok", "message": message, "documents": [d["source"] for d in self.api_documents()]}
 
     def api_lookup(self, chunk_id: str) -> dict:
         try:

@@ -273,7 +273,10 @@ def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, firs
         info = resolve_model(obj.settings)
         card = train(ts, info.path, SentenceEmbedder(obj.settings, info), log=lambda m: click.echo(m, err=True))
         if eval_file:
-            card["heldout_gold_paragraph"] = {"file": eval_file, **evaluate_gold(Reader(info.path, out_dir), eval_file, eval_limit)}
+            from .reader_train import portable_path
+
+            card["heldout_gold_paragraph"] = {"file": portable_path(str(Path(eval_file).resolve())),
+                                              **evaluate_gold(Reader(info.path, out_dir), eval_file, eval_limit)}
             (Path(out_dir) / CARD_FILE).write_text(json.dumps(card, ensure_ascii=False, indent=2), encoding="utf-8")
         click.echo(json.dumps(card.get("heldout_gold_paragraph", {}), ensure_ascii=False))
 

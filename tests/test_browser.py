@@ -123,7 +123,9 @@ def ask(page, question: str, n: int) -> None:
 
 def click_citation_and_check_viewer(page, assistant, marker) -> str:
     """Click a marker/source; the viewer must show its whole document with exactly that span marked."""
-    chunk_id, start, end = marker.get_attribute("data-cite").rsplit("|", 2)
+    from assistant import ui_render as ui
+
+    chunk_id, start, end = ui.parse_cite_ref(marker.get_attribute("data-cite"))
     source = assistant.index.by_id[chunk_id].source
     expected = assistant.index.document_text(source)[int(start):int(end)]
     marker.click()
@@ -192,6 +194,62 @@ def test_chat_streams_and_citations_open_in_the_viewer(page, live):
 
     page.click("#new-chat")
     page.wait_for_selector("#chat .chat-empty", timeout=TIMEOUT)
+
+
+def test_short_answer_is_bold_and_highlighted_inside_the_quote(page, live):
+    url, assistant = live
+    open_app(page, url)
+    ask(page, "كم سنة امتدت الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟", 1)
+    bot = page.locator("#chat .msg.bot").nth(0)
+    strong = bot.locator(".short-answer strong")
+    assert strong.count() == 1 and "عشرين" in strong.inner_text()
+    click_citation_and_check_viewer(page, assistant, bot.locator("a.cite").first)
+    inner = page.locator("#chat-viewer mark.hl strong.answer-span")
+    assert inner.count() == 1 and "عشرين" in inner.inner_text()
+    shot(page, "short_answer_viewer")
+
+
+def test_an_english_question_keeps_its_direction_in_its_bubble(page, live):
+    open_app(page, live[0])
+    question = "Who is the Resident and Humanitarian Coordinator in Iraq?"
+    ask(page, question, 1)
+    bubble = page.locator("#chat .msg.user .bubble bdi").nth(0)
+    assert bubble.inner_text().strip() == question
+    assert page.evaluate("getComputedStyle(document.querySelector('#chat .msg.user .bubble bdi')).direction") == "ltr"
+    shot(page, "english_question")
+
+
+def test_app_follows_a_cli_ingest_and_its_remove_keeps_it(live, tmp_path):
+    """The lost-update reproduction against the real app: CLI ingest in another process, then a remove in the app."""
+    import os
+    import subprocess
+    import sys
+
+    from gradio_client import Client
+
+    url, assistant = live
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "cli_doc.txt").write_text("افتتحت مكتبة الفسيفساء في مدينة شفشاون وبلغ عدد زوارها سبعة آلاف زائر. " * 5,
+                                       encoding="utf-8")
+    env = {**os.environ, "ASSISTANT_DOCS_DIR": str(assistant.settings.docs_dir),
+           "ASSISTANT_INDEX_DIR": str(assistant.settings.index_dir)}
+    done = subprocess.run([str(Path(sys.executable).parent / "assistant"), "ingest", "--quiet", str(extra)],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    client = Client(url, verbose=False)
+    assert "cli_doc.txt" in {d["source"] for d in client.predict(api_name="/documents")}
+    answer = client.predict("كم عدد زوار مكتبة الفسيفساء في شفشاون؟", [], api_name="/ask")
+    assert any(p["source"] == "cli_doc.txt" for p in answer["passages"])
+    uploaded_doc = client.predict("api_doc.txt", "وثيقة قصيرة عن مشروع ري في واحة تافيلالت بكلفة مليون درهم. " * 5,
+                                  api_name="/add_document")
+    assert uploaded_doc["ok"] and "api_doc.txt" in uploaded_doc["documents"]
+    removed = client.predict("api_doc.txt", api_name="/remove_document")
+    assert removed["ok"] and "cli_doc.txt" in removed["documents"] and "api_doc.txt" not in removed["documents"]
+    listed = subprocess.run([str(Path(sys.executable).parent / "assistant"), "documents"], env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert "cli_doc.txt" in listed.stdout and "api_doc.txt" not in listed.stdout
+    client.predict("cli_doc.txt", api_name="/remove_document")
 
 
 def test_empty_question_shows_a_message(page, live):

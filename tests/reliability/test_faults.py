@@ -145,7 +145,10 @@ def test_common_arabic_encodings_are_read_and_reported(settings, fake_embedder, 
     assert info.encoding.replace("_", "").replace("-", "").lower().startswith(encoding.replace("-", "")[:5])
 
 
-def test_resume_embeds_only_what_an_interrupted_ingest_did_not(fake_assistant, docs, fake_embedder):
+def test_resume_embeds_only_what_an_interrupted_ingest_did_not(fake_assistant, docs, fake_embedder, monkeypatch):
+    from assistant import index as index_module
+
+    monkeypatch.setattr(index_module, "EMBED_BATCH", 64)
     (docs / "long.txt").write_text("فقرة طويلة عن الهجرة والتنمية في أفريقيا. " * 2500, encoding="utf-8")
     calls = {"n": 0}
     original = fake_embedder.embed_documents

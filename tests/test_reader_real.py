@@ -1,0 +1,85 @@
+"""The shipped reader with the real e5 model and real Chroma over the seeds (slow)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from assistant import arabic
+from assistant.reader import CARD_FILE, READER_DIR, WEIGHTS_FILE
+from assistant.settings import PROJECT_ROOT, Settings
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not (READER_DIR / WEIGHTS_FILE).exists(), reason="reader weights not shipped")]
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    from assistant.pipeline import Assistant
+
+    tmp = tmp_path_factory.mktemp("reader-real")
+    shutil.copytree(PROJECT_ROOT / "seeds", tmp / "docs")
+    assistant = Assistant(Settings.from_env(docs_dir=tmp / "docs", index_dir=tmp / "index", answer_mode="reader"))
+    assistant.ensure_index(progress=False)
+    assert assistant.reader is not None, assistant.reader_error
+    return assistant
+
+
+def test_weights_are_small_and_the_card_names_data_and_metrics():
+    assert (READER_DIR / WEIGHTS_FILE).stat().st_size <= 60 * 1024 * 1024
+    card = json.loads((READER_DIR / CARD_FILE).read_text(encoding="utf-8"))
+    assert "arcd" in json.dumps(card["data"]).lower() and "CC BY-SA 4.0" in json.dumps(card["data"])
+    assert card["train"]["seed"] is not None and card["heldout_gold_paragraph"]["f1"] > 0.4
+
+
+@pytest.mark.parametrize(("question", "facts"), [
+    ("كم سنة امتدت الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟", ["عشرين", "20"]),
+    ("How many years did the joint study by the IOM and Harvard University last?", ["عشرين", "20"]),
+    ("من هو المنسق المقيم ومنسق الشؤون الإنسانية في العراق؟", ["غلام"]),
+])
+def test_short_answers_are_the_fact_itself_with_a_verbatim_quote(real, question, facts):
+    answer = real.ask(question)
+    short = answer.short_answer
+    assert not answer.refused, answer.debug
+    assert any(arabic.normalize(f) in arabic.normalize(short.text) for f in facts), short.text
+    assert len(arabic.words(short.text)) <= 12
+    doc = real.index.document_text(short.source)
+    assert doc[short.start : short.end] == short.text
+    cite = answer.citations[0]
+    assert doc[cite.start : cite.end] == cite.quote and cite.start <= short.start and short.end <= cite.end
+
+
+def test_a_question_whose_fact_is_absent_is_refused(real):
+    answer = real.ask("ما اسم وزير الداخلية العراقي الذي حضر إطلاق البيان؟")
+    assert answer.refused and answer.short_answer.text == "" and answer.citations == ()
+
+
+def test_follow_up_reaches_the_reader(real):
+    first = "ما الدراسة التي أجرتها المنظمة الدولية للهجرة مع جامعة هارفارد؟"
+    answer = real.ask("وكم سنة امتدت؟", history=[(first, real.ask(first).answer)])
+    assert not answer.refused and any(f in arabic.normalize(answer.short_answer.text) for f in ("عشرين", "20"))
+
+
+def test_shared_layers_give_the_same_spans_as_a_standalone_reader(real):
+    from assistant.embeddings import resolve_model
+    from assistant.reader import Reader
+
+    alone = Reader(resolve_model(real.settings).path, READER_DIR)
+    passages = [c.text for c in real.index.chunks[:4]]
+    question = "أين عقد المؤتمر العالمي السادس للقضاء على عمل الأطفال؟"
+    a, b = real.reader.reader.read(question, passages)[:3], alone.read(question, passages)[:3]
+    assert [(s.passage, s.start, s.end) for s in a] == [(s.passage, s.start, s.end) for s in b]
+    assert all(abs(x.evidence - y.evidence) < 1e-3 for x, y in zip(a, b, strict=True))
+
+
+def test_damaged_weights_give_a_clear_message_and_the_sentence_engine_answers(real, tmp_path):
+    from assistant.pipeline import Assistant
+
+    broken = tmp_path / "reader"
+    shutil.copytree(READER_DIR, broken)
+    data = (broken / WEIGHTS_FILE).read_bytes()
+    (broken / WEIGHTS_FILE).write_bytes(data[: len(data) // 3])
+    assistant = Assistant(real.settings.with_(reader_dir=broken), embedder=real.embedder)
+    answer = assistant.ask("كم سنة امتدت الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟")
+    assert answer.mode == "extractive" and "could not be loaded" in answer.notice and "عشرين" in answer.answer
