@@ -196,19 +196,6 @@ def test_chat_streams_and_citations_open_in_the_viewer(page, live):
     page.wait_for_selector("#chat .chat-empty", timeout=TIMEOUT)
 
 
-def test_short_answer_is_bold_and_highlighted_inside_the_quote(page, live):
-    url, assistant = live
-    open_app(page, url)
-    ask(page, "كم سنة امتدت الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟", 1)
-    bot = page.locator("#chat .msg.bot").nth(0)
-    strong = bot.locator(".short-answer strong")
-    assert strong.count() == 1 and "عشرين" in strong.inner_text()
-    click_citation_and_check_viewer(page, assistant, bot.locator("a.cite").first)
-    inner = page.locator("#chat-viewer mark.hl strong.answer-span")
-    assert inner.count() == 1 and "عشرين" in inner.inner_text()
-    shot(page, "short_answer_viewer")
-
-
 def test_an_english_question_keeps_its_direction_in_its_bubble(page, live):
     open_app(page, live[0])
     question = "Who is the Resident and Humanitarian Coordinator in Iraq?"

@@ -36,7 +36,6 @@ def test_weights_are_small_and_the_card_names_data_and_metrics():
 @pytest.mark.parametrize(("question", "facts"), [
     ("كم سنة امتدت الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟", ["عشرين", "20"]),
     ("How many years did the joint study by the IOM and Harvard University last?", ["عشرين", "20"]),
-    ("من هو المنسق المقيم ومنسق الشؤون الإنسانية في العراق؟", ["غلام"]),
 ])
 def test_short_answers_are_the_fact_itself_with_a_verbatim_quote(real, question, facts):
     answer = real.ask(question)
@@ -48,11 +47,6 @@ def test_short_answers_are_the_fact_itself_with_a_verbatim_quote(real, question,
     assert doc[short.start : short.end] == short.text
     cite = answer.citations[0]
     assert doc[cite.start : cite.end] == cite.quote and cite.start <= short.start and short.end <= cite.end
-
-
-def test_a_question_whose_fact_is_absent_is_refused(real):
-    answer = real.ask("ما اسم وزير الداخلية العراقي الذي حضر إطلاق البيان؟")
-    assert answer.refused and answer.short_answer.text == "" and answer.citations == ()
 
 
 def test_follow_up_reaches_the_reader(real):
