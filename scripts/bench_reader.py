@@ -5,7 +5,7 @@
 Builds a private index of seeds/ with the default e5 model, warms both engines, then asks every
 question of ../shared/eval/dev.jsonl (plus its follow-ups) ``--rounds`` times per engine and prints
 warm ``ask`` p50/p95 (retrieval + answer) and the answer step alone per question, with the ratio to
-the 300 ms target. Also times the reader with dynamic int8 quantisation when ``--int8`` is given.
+the 300 ms target.
 """
 
 from __future__ import annotations
