@@ -69,5 +69,5 @@ class ScriptedReader:
             if at >= 0:
                 spans.append(Span(i, at, at + len(answer), 10.0 - i, 0.0))
             elif p.strip():
-                spans.append(Span(i, 0, min(len(p), 5), -3.0, 0.0))
+                spans.append(Span(i, 0, min(len(p), 5), -30.0, 0.0))  # far below any calibrated threshold
         return sorted(spans, key=lambda s: -s.evidence)
