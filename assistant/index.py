@@ -105,6 +105,12 @@ def _vector_id(chunk: Chunk, doc_hash: str) -> str:
     return f"{chunk.chunk_id}@{doc_hash}"
 
 
+def _under(path: str, folders) -> bool:
+    """Is a document's recorded path inside one of the (resolved) folders?"""
+    real = Path(os.path.realpath(path))
+    return any(Path(path).is_relative_to(folder) or real.is_relative_to(folder) for folder in folders)
+
+
 def _write_jsonl(path: Path, rows) -> None:
     with path.open("w", encoding="utf-8") as f:
         for row in rows:
@@ -310,14 +316,16 @@ class Index:
             return True
         if self.docs and not any(d.path for d in self.docs.values()):
             return False  # built from documents (ingest_documents), not from a folder
-        files, _ = find_files(paths or [self.settings.docs_dir])
+        files, folders = find_files(paths or [self.settings.docs_dir])
         seen = {}
         for f in files:
             try:
                 seen[f.name] = content_hash(load_document(f, self.settings.max_document_mb).text)
             except LoadError:
                 continue
-        return seen != {s: d.hash for s, d in self.docs.items() if s in seen} or set(seen) != set(self.docs)
+        # documents ingested from elsewhere (another folder, a single file) are not this folder's business
+        mine = {s: d.hash for s, d in self.docs.items() if s in seen or not d.path or _under(d.path, folders)}
+        return seen != mine
 
     def ingest(self, paths: list[Path] | None = None, progress: bool = True,
                on_progress: Callable[[int, int], None] | None = None) -> IngestReport:
@@ -352,8 +360,9 @@ class Index:
             docs[doc.source] = doc
 
         def drop(info: DocInfo) -> bool:  # a document not read this time
-            scanned = info.path and any(Path(info.path).is_relative_to(folder) for folder in folders)
-            return bool(scanned or not info.path or not Path(info.path).exists())
+            # gone from a folder just scanned: removed. A file ingested from elsewhere stays until
+            # `assistant remove`, even if that file is deleted: the index keeps its text.
+            return not info.path or _under(info.path, folders)
 
         return self._sync(docs, drop, report, progress, on_progress, force)
 

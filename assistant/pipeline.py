@@ -42,6 +42,8 @@ class Assistant:
         self._extractive = None
         self._reader = reading.ReaderAnswerer(reader) if reader is not None else None
         self.reader_error = ""  # why the reader is not used (shown once as a notice)
+        self._answerability = None  # AnswerabilityModel, False when absent or unreadable
+        self.answerability_error = ""
 
     # ----------------------------------------------------------- components
     @property
@@ -92,6 +94,34 @@ class Assistant:
             except (ReaderUnavailable, OSError, ValueError) as exc:
                 self.reader_error = str(exc)
         return self._reader
+
+    @property
+    def answerability(self):
+        """The learned refusal model shipped beside the reader's weights, or None (evidence threshold alone)."""
+        if self._answerability is None:
+            from .answerability import MODEL_FILE, AnswerabilityModel
+
+            path = Path(self.settings.reader_dir) / MODEL_FILE
+            try:
+                self._answerability = AnswerabilityModel.load(path) if path.is_file() else False
+            except ValueError as exc:
+                self._answerability = False
+                self.answerability_error = str(exc)
+        return self._answerability or None
+
+    def judge(self, analysis: Analysis, found: reading.Reading, hits: Sequence[Hit]) -> tuple[bool, dict]:
+        """Answer or refuse a reading: the learned model for Arabic questions, the evidence threshold otherwise."""
+        from . import answerability
+
+        debug: dict = {"evidence": round(found.evidence, 4)}
+        model = self.answerability
+        if model is None or analysis.language != "ar":
+            return found.evidence >= self.settings.reader_threshold, debug
+        lexical = self.index.lexical
+        feats = answerability.features(analysis, found, hits, self.index.texts, lexical.doc_freq, max(lexical.size, 1))
+        p = model.probability(feats)
+        debug.update(answerable=round(p, 4), features={k: round(v, 4) for k, v in feats.items()})
+        return p >= self.settings.reader_min_confidence, debug
 
     def text(self, name: str, **values) -> str:
         return render(self.settings.prompts_dir, name, **values)
@@ -226,8 +256,9 @@ class Assistant:
         reader = self.reader if engine == "reader" else None
         if reader is not None:
             found = reader.read(analysis, hits, self.index.texts)
-            debug = {"evidence": round(found.evidence, 4) if found else None, "query": analysis.query}
-            if found is None or found.evidence < self.settings.reader_threshold:
+            ok, debug = self.judge(analysis, found, hits) if found else (False, {"evidence": None})
+            debug["query"] = analysis.query
+            if not ok:
                 return Answer(question, self.text("refusal"), True, (), tuple(hits), mode="reader", debug=debug)
             text, citations, short = reading.compose(found, self.index.texts)
             return Answer(question, text, False, citations, tuple(hits), mode="reader", short_answer=short, debug=debug)

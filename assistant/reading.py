@@ -28,6 +28,10 @@ class Reading:
     quote_start: int
     quote_end: int
     alternatives: int = 0  # spans considered
+    span_score: float = 0.0  # start + end logit of the span
+    null_score: float = 0.0  # its window's no-answer score
+    margin: float = 10.0  # evidence over the best span of any other passage
+    passage_rank: int = 0  # of its passage among the hits, from 0
 
 
 def _trim(text: str, a: int, b: int) -> tuple[int, int]:
@@ -75,7 +79,9 @@ class ReaderAnswerer:
             if b <= a:
                 continue
             qa, qb = supporting_quote(doc, a, b)
-            return Reading(hit, a, b, span.evidence, qa, qb, len(spans))
+            other = max((s.evidence for s in spans if s.passage != span.passage), default=span.evidence - 10.0)
+            return Reading(hit, a, b, span.evidence, qa, qb, len(spans), span.score, span.null,
+                           span.evidence - other, span.passage)
         return None
 
 

@@ -61,6 +61,25 @@ def test_a_reader_follows_documents_added_by_another_process(fake_assistant, set
     assert any(c.source == "x_report.txt" for c, _ in dense)
 
 
+def test_a_document_ingested_from_elsewhere_survives_its_file_and_folder_syncs(fake_assistant, tmp_path, docs):
+    """Found by scripts/soak.py: an app upload (which syncs the documents folder) dropped a document the CLI
+    had ingested from another folder as soon as that file was deleted, before `assistant remove` ran."""
+    app = fake_assistant
+    extra = tmp_path / "outside"
+    extra.mkdir()
+    (extra / "x_report.txt").write_text(NEW_DOC, encoding="utf-8")
+    app.ingest([extra], progress=False)
+    (extra / "x_report.txt").unlink()
+    assert not app.index.stale()  # not the documents folder's business
+    (docs / "new_upload.txt").write_text("وثيقة مرفوعة جديدة عن مهرجان الشعر في مدينة أصيلة.", encoding="utf-8")
+    report = app.ingest(progress=False)  # what an upload does
+    assert report.added == ["new_upload.txt"] and report.removed == []
+    assert "x_report.txt" in {d.source for d in app.documents()}
+    assert app.remove("x_report.txt")  # removed only when asked
+    (docs / "new_upload.txt").unlink()
+    assert app.index.stale() and app.ingest(progress=False).removed == ["new_upload.txt"]  # the folder is mirrored
+
+
 def test_writes_from_threads_are_serialised(fake_assistant, docs):
     import threading
 

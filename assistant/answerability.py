@@ -1,0 +1,152 @@
+"""Is the asked fact in the passages? A small learned model over the reader's scores and the question's coverage.
+
+The reader's own no-answer score separates "no passage about this" well but not "the topic is here, the
+fact is not" (near-miss questions). This stage adds what the reader does not see at once: how much of the
+question the chosen passage and sentence cover (idf-weighted, on normalised Arabic with light stems),
+question words that occur nowhere in the index, whether the span is of the asked kind, and where the
+passage ranked. A logistic regression over these (``fit``) is trained on near-miss and answerable
+records made by ``scripts/calibrate_reader.py`` on ARCD-train; its weights ship as ``refusal.json``
+next to the reader's. Only for Arabic questions: coverage means nothing for an English question over
+Arabic text, where the reader's evidence threshold decides alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import arabic
+from .analysis import Analysis
+from .extractive import QUESTION_FRAME, type_match
+
+MODEL_FILE = "refusal.json"
+FEATURES = (
+    "evidence", "span_score", "null_score", "margin", "passage_rank", "dense_rank", "lexical_rank",
+    "coverage_passage", "coverage_quote", "idf_coverage_passage", "idf_coverage_quote", "unknown_terms",
+    "type_match", "span_chars",
+)
+
+
+def question_words(analysis: Analysis) -> list[str]:
+    """The content words of the (completed) query that coverage is measured on."""
+    return [w for w in dict.fromkeys(arabic.content_words(analysis.query)) if w not in QUESTION_FRAME]
+
+
+def _coverage(words: Sequence[str], text: str, weight: Callable[[str], float]) -> tuple[float, float]:
+    if not words:
+        return 1.0, 1.0
+    have = set(arabic.terms(text))
+    hit = [arabic.covers(w, have) for w in words]
+    weights = [weight(w) for w in words]
+    total = sum(weights) or 1.0
+    return sum(hit) / len(words), sum(w for w, h in zip(weights, hit, strict=True) if h) / total
+
+
+def features(analysis: Analysis, reading, hits: Sequence, texts: dict[str, str],
+             doc_freq: Callable[[str], int], passages: int) -> dict[str, float]:
+    """The feature vector of one reading (``reading.Reading``) of ``hits``."""
+    words = question_words(analysis)
+
+    def df(w: str) -> int:
+        return max(doc_freq(w), doc_freq("~" + arabic.light_stem(w)))
+
+    def idf(w: str) -> float:
+        return math.log((passages + 1) / (df(w) + 0.5))
+
+    hit = reading.hit
+    passage = hit.chunk.text
+    doc = texts[hit.chunk.source]
+    quote = doc[reading.quote_start : reading.quote_end]
+    cov_p, idf_p = _coverage(words, passage, idf)
+    cov_q, idf_q = _coverage(words, quote, idf)
+    unknown = sum(df(w) == 0 for w in words) / len(words) if words else 0.0
+    kind_fit = type_match(analysis.kind, doc[reading.start : reading.end]) if analysis.kind in ("number", "date", "place") else 0.5
+    rank_cap = math.log1p(50)
+    return {
+        "evidence": max(-20.0, min(20.0, reading.evidence)),
+        "span_score": reading.span_score,
+        "null_score": reading.null_score,
+        "margin": max(0.0, min(10.0, reading.margin)),
+        "passage_rank": math.log1p(reading.passage_rank),
+        "dense_rank": math.log1p(hit.dense_rank) if hit.dense_rank is not None else rank_cap,
+        "lexical_rank": math.log1p(hit.lexical_rank) if hit.lexical_rank is not None else rank_cap,
+        "coverage_passage": cov_p,
+        "coverage_quote": cov_q,
+        "idf_coverage_passage": idf_p,
+        "idf_coverage_quote": idf_q,
+        "unknown_terms": unknown,
+        "type_match": kind_fit,
+        "span_chars": math.log1p(reading.end - reading.start),
+    }
+
+
+@dataclass(frozen=True)
+class AnswerabilityModel:
+    """Standardised logistic regression: ``probability(features)`` that the asked fact is in the passage."""
+
+    names: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    card: dict
+
+    def logit(self, feats: dict[str, float]) -> float:
+        z = self.bias
+        for name, m, s, w in zip(self.names, self.mean, self.scale, self.weights, strict=True):
+            z += w * (feats[name] - m) / s
+        return z
+
+    def probability(self, feats: dict[str, float]) -> float:
+        z = max(-50.0, min(50.0, self.logit(feats)))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def to_json(self) -> dict:
+        return {"names": list(self.names), "mean": list(self.mean), "scale": list(self.scale),
+                "weights": list(self.weights), "bias": self.bias, "card": self.card}
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> AnswerabilityModel:
+        """Raises ``ValueError`` when the file does not hold a usable model."""
+        try:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+            names = tuple(raw["names"])
+            model = cls(names, tuple(map(float, raw["mean"])), tuple(map(float, raw["scale"])),
+                        tuple(map(float, raw["weights"])), float(raw["bias"]), dict(raw.get("card", {})))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"answerability model {path} could not be read: {exc}") from exc
+        if not names or {len(model.mean), len(model.scale), len(model.weights)} != {len(names)} or \
+                set(names) - set(FEATURES) or any(s <= 0 for s in model.scale):
+            raise ValueError(f"answerability model {path} does not match this version's features")
+        return model
+
+
+def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], names: Sequence[str] = FEATURES,
+        l2: float = 1.0, iterations: int = 50, card: dict | None = None) -> AnswerabilityModel:
+    """L2-regularised logistic regression by Newton's method on standardised features."""
+    import numpy as np
+
+    x = np.array([[r[n] for n in names] for r in rows], dtype=float)
+    y = np.array(labels, dtype=float)
+    mean, scale = x.mean(0), x.std(0)
+    scale[scale < 1e-9] = 1.0
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    w = np.zeros(z.shape[1])
+    reg = np.full(z.shape[1], l2)
+    reg[-1] = 0.0  # the bias is not shrunk
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(z @ w, -50, 50)))
+        grad = z.T @ (p - y) + reg * w
+        hess = (z * (p * (1 - p))[:, None]).T @ z + np.diag(reg + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return AnswerabilityModel(tuple(names), tuple(mean.tolist()), tuple(scale.tolist()),
+                              tuple(w[:-1].tolist()), float(w[-1]), dict(card or {}))

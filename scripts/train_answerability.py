@@ -1,0 +1,157 @@
+"""Train the answerability (refusal) model on reader records, measure it on records it never saw.
+
+    python scripts/calibrate_reader.py --squad ../shared/train/arcd-train.json --out runs/features-train
+    python scripts/calibrate_reader.py --squad ../shared/train/arcd-test.json  --out runs/features-test
+    python scripts/train_answerability.py --train runs/features-train --test runs/features-test
+
+Each records file holds a full run (every paragraph indexed: the answer is there) and a near-miss
+probe (half of each article's paragraphs indexed: questions of the removed half must be refused).
+Labels: 1 = the fact is in the index, 0 = near-miss. The model (``assistant/answerability.py``) is
+fitted on --train only (ARCD-train: the reader's own training questions), then:
+  * the threshold is chosen on --test's curve as the issue asks (near-miss refusal as high as possible
+    with false refusals ≤ 3 % on the full run and ≤ 5 % on the probe), and a two-fold check chooses it
+    on half of the test articles and reports the other half;
+  * the reader's evidence threshold alone is measured the same way, for comparison.
+Writes ``refusal.json`` (weights + card with data, counts and metrics) into --model-dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.answerability import FEATURES, MODEL_FILE, fit  # noqa: E402
+from assistant.reader import READER_DIR  # noqa: E402
+
+
+def paragraph_of(source: str) -> int:
+    return int(source.rsplit("#", 1)[1])
+
+
+def article_of(source: str) -> str:
+    return source.rsplit("#", 1)[0]
+
+
+def load(folder: Path) -> list[dict]:
+    """Records with ``run`` (full / probe) and ``label`` (1 answerable, 0 near-miss)."""
+    recs = [json.loads(line) for line in (folder / "records.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    half = len(recs) // 2
+    for i, r in enumerate(recs):
+        r.setdefault("run", "full" if i < half else "probe")
+        r["label"] = 1 if r["run"] == "full" or paragraph_of(r["source"]) % 2 == 0 else 0
+    return recs
+
+
+def usable(r: dict) -> bool:
+    return r["features"] is not None and r.get("language", "ar") == "ar"
+
+
+def scorer(model):
+    def score(r: dict) -> float:
+        return model.logit(r["features"]) if usable(r) else float("-inf")
+    return score
+
+
+def evidence(r: dict) -> float:
+    return r["evidence"] if r["evidence"] is not None else float("-inf")
+
+
+def point(recs: list[dict], score, t: float) -> dict:
+    full = [r for r in recs if r["run"] == "full"]
+    kept = [r for r in recs if r["run"] == "probe" and r["label"] == 1]
+    near = [r for r in recs if r["run"] == "probe" and r["label"] == 0]
+
+    def rate(rs):
+        return sum(score(r) < t for r in rs) / max(len(rs), 1)
+
+    n = max(len(full), 1)
+    return {
+        "threshold": round(t, 4),
+        "near_miss_refusal": round(rate(near), 4),
+        "false_refusal_full": round(rate(full), 4),
+        "false_refusal_probe": round(rate(kept), 4),
+        "f1": round(sum(r["f1"] for r in full if score(r) >= t) / n, 4),
+        "em": round(sum(r["em"] for r in full if score(r) >= t) / n, 4),
+        "containment": round(sum(r["contained"] for r in full if score(r) >= t) / n, 4),
+    }
+
+
+def choose(recs, score, max_fr_full=0.03, max_fr_probe=0.05) -> dict:
+    values = sorted({score(r) for r in recs if score(r) != float("-inf")})
+    grid = [values[0] - 1] + [(a + b) / 2 for a, b in zip(values, values[1:], strict=False)]
+    best = point(recs, score, grid[0])
+    for t in grid:
+        p = point(recs, score, t)
+        if p["false_refusal_full"] <= max_fr_full and p["false_refusal_probe"] <= max_fr_probe:
+            if p["near_miss_refusal"] >= best["near_miss_refusal"]:
+                best = p
+    return best
+
+
+def two_fold(recs, score) -> list[dict]:
+    articles = sorted({article_of(r["source"]) for r in recs})
+    out = []
+    for k in (0, 1):
+        fit_on = {a for i, a in enumerate(articles) if i % 2 == k}
+        inside = [r for r in recs if article_of(r["source"]) in fit_on]
+        outside = [r for r in recs if article_of(r["source"]) not in fit_on]
+        out.append(point(outside, score, choose(inside, score)["threshold"]))
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--train", default=str(ROOT / "runs" / "features-train"))
+    parser.add_argument("--test", default=str(ROOT / "runs" / "features-test"))
+    parser.add_argument("--model-dir", default=str(READER_DIR))
+    parser.add_argument("--l2", type=float, default=1.0)
+    args = parser.parse_args(argv)
+    train, test = load(Path(args.train)), load(Path(args.test))
+    rows = [r for r in train if usable(r)]
+    model = fit([r["features"] for r in rows], [r["label"] for r in rows], FEATURES, l2=args.l2)
+
+    train_pick = choose(train, scorer(model))
+    test_at_train_pick = point(test, scorer(model), train_pick["threshold"])
+    learned = choose(test, scorer(model))
+    baseline = choose(test, evidence)
+    result = {
+        "learned": {"chosen_on_test": learned, "two_fold_heldout": two_fold(test, scorer(model)),
+                    "threshold_from_train": test_at_train_pick},
+        "evidence_only": {"chosen_on_test": baseline, "two_fold_heldout": two_fold(test, evidence)},
+    }
+    for name, block in result.items():
+        print(f"{name}:")
+        for key, value in block.items():
+            print(f"  {key}: {json.dumps(value)}")
+    weights = sorted(zip(model.names, model.weights, strict=True), key=lambda x: -abs(x[1]))
+    print("weights (standardised):", ", ".join(f"{n} {w:+.2f}" for n, w in weights))
+
+    import math
+
+    threshold = learned["threshold"]
+    card = {
+        "what": "logistic regression: is the asked fact in the reader's chosen passage (Arabic questions)",
+        "trained_on": {"records": str(args.train), "questions": "ARCD-train (MIT), full index + near-miss probe",
+                       "rows": len(rows), "answerable": sum(r["label"] for r in rows),
+                       "near_miss": sum(1 - r["label"] for r in rows)},
+        "l2": args.l2,
+        "measured_on": {"records": str(args.test), "questions": "ARCD-test (held out), full index + near-miss probe"},
+        "logit_threshold": threshold,
+        "min_confidence": round(1 / (1 + math.exp(-threshold)), 4),
+        "metrics": result,
+    }
+    model = type(model)(model.names, model.mean, model.scale, model.weights, model.bias, card)
+    path = Path(args.model_dir) / MODEL_FILE
+    model.save(path)
+    print(f"wrote {path}; set ASSISTANT_READER_MIN_CONFIDENCE={card['min_confidence']} (settings.py default)")
+    (Path(args.test) / "answerability.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

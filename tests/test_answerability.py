@@ -1,0 +1,113 @@
+"""The learned refusal stage: features on normalised Arabic, the logistic model, and its use by the pipeline."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from assistant import answerability
+from assistant.analysis import analyse
+from assistant.answerability import FEATURES, MODEL_FILE, AnswerabilityModel, fit
+from assistant.fakes import ScriptedReader
+from assistant.pipeline import Assistant
+from assistant.reading import Reading
+from assistant.types import Chunk, Hit
+
+PASSAGE = "وبلغ عدد المشاركين في المؤتمر الدولي للمياه 750 مشاركاً من أربعين دولة. وعقد المؤتمر في مدينة الرباط."
+
+
+def reading_of(text: str, answer: str) -> tuple[Reading, list[Hit], dict[str, str]]:
+    chunk = Chunk("doc.txt#0", "doc.txt", 0, len(text), text)
+    hit = Hit(chunk, 1.0, dense_rank=1, lexical_rank=1)
+    a = text.index(answer)
+    return Reading(hit, a, a + len(answer), 6.0, 0, text.index(".") + 1, 3, 7.0, 1.0, 2.0, 0), [hit], {"doc.txt": text}
+
+
+def test_coverage_matches_words_through_normalisation_and_light_stems():
+    found, hits, texts = reading_of(PASSAGE, "750 مشاركاً")
+    asked = analyse("كم عدد المشارِكين في المؤتمر الدولي للمياه؟")  # a diacritic, another case ending
+    feats = answerability.features(asked, found, hits, texts, lambda term: 1, 10)
+    assert feats["coverage_passage"] == 1.0 and feats["coverage_quote"] == 1.0
+    assert feats["type_match"] == 1.0 and feats["unknown_terms"] == 0.0
+    other = analyse("كم عدد الصحفيين الذين غطوا مؤتمر المياه؟")
+    feats2 = answerability.features(other, found, hits, texts, lambda term: 0 if "صحف" in term else 1, 10)
+    assert feats2["coverage_passage"] < 1.0 and feats2["unknown_terms"] > 0.0
+    assert feats2["idf_coverage_passage"] < feats2["coverage_passage"]  # the missing word is the rarest
+    assert set(feats) == set(FEATURES)
+
+
+def _synthetic(n: int, seed: int = 3):
+    rng = random.Random(seed)
+    rows, labels = [], []
+    for _ in range(n):
+        label = rng.random() < 0.5
+        feats = {name: rng.gauss(0, 1) for name in FEATURES}
+        feats["coverage_quote"] = rng.gauss(0.8 if label else 0.4, 0.15)
+        rows.append(feats)
+        labels.append(int(label))
+    return rows, labels
+
+
+def test_fit_learns_the_signal_and_round_trips(tmp_path):
+    rows, labels = _synthetic(400)
+    model = fit(rows, labels, card={"data": "synthetic"})
+    accuracy = sum((model.probability(r) >= 0.5) == bool(y) for r, y in zip(rows, labels, strict=True)) / len(rows)
+    assert accuracy > 0.85
+    weights = dict(zip(model.names, model.weights, strict=True))
+    assert max(weights, key=lambda n: abs(weights[n])) == "coverage_quote" and weights["coverage_quote"] > 0
+    path = tmp_path / MODEL_FILE
+    model.save(path)
+    again = AnswerabilityModel.load(path)
+    assert again.card == {"data": "synthetic"}
+    assert again.probability(rows[0]) == pytest.approx(model.probability(rows[0]))
+
+
+def test_load_rejects_a_file_that_does_not_fit(tmp_path):
+    path = tmp_path / MODEL_FILE
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ValueError, match="could not be read"):
+        AnswerabilityModel.load(path)
+    path.write_text(json.dumps({"names": ["unknown"], "mean": [0], "scale": [1], "weights": [1], "bias": 0}), encoding="utf-8")
+    with pytest.raises(ValueError, match="does not match"):
+        AnswerabilityModel.load(path)
+
+
+def _coverage_model(tmp_path, bias: float = -6.0) -> None:
+    """Answer only when the quote covers the question (a model that weighs nothing else)."""
+    names = tuple(FEATURES)
+    weights = tuple(8.0 if n == "coverage_quote" else 0.0 for n in names)
+    AnswerabilityModel(names, (0.0,) * len(names), (1.0,) * len(names), weights, bias, {}).save(tmp_path / MODEL_FILE)
+
+
+def test_pipeline_refuses_an_arabic_near_miss_the_model_rejects_and_keeps_english_on_evidence(settings, fake_embedder, tmp_path):
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    _coverage_model(folder)
+    script = ScriptedReader({"امتدت الدراسة": "عشرين عامًا", "how many years": "عشرين عامًا",
+                             "بميزانية": "عشرين عامًا"})  # a confident span for a question the passage does not cover
+    assistant = Assistant(settings.with_(answer_mode="reader", reader_dir=folder), embedder=fake_embedder, reader=script)
+    assistant.ingest(progress=False)
+    ok = assistant.ask("كم سنة امتدت الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟")
+    assert not ok.refused and ok.debug["answerable"] >= 0.5 and ok.short_answer.text == "عشرين عامًا"
+    near = assistant.ask("كم بلغت قيمة الجائزة المالية للفائزين بميزانية المسابقة الرياضية؟")
+    assert near.refused and near.debug["answerable"] < 0.5 and near.short_answer.text == ""
+    # coverage means nothing across scripts: an English question is judged by the reader's evidence alone
+    lenient = Assistant(assistant.settings.with_(reader_threshold=-20.0), embedder=fake_embedder, reader=script)
+    english = lenient.ask("How many years did the joint study last?", top_k=200)
+    assert not english.refused and "answerable" not in english.debug
+    strict = Assistant(assistant.settings.with_(reader_min_confidence=0.9999), embedder=fake_embedder, reader=script)
+    assert strict.ask("كم سنة امتدت الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟").refused
+
+
+def test_an_unreadable_model_file_falls_back_to_the_evidence_threshold(settings, fake_embedder, tmp_path):
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    (folder / MODEL_FILE).write_text("garbage", encoding="utf-8")
+    script = ScriptedReader({"امتدت الدراسة": "عشرين عامًا"})
+    assistant = Assistant(settings.with_(answer_mode="reader", reader_dir=folder), embedder=fake_embedder, reader=script)
+    assistant.ingest(progress=False)
+    answer = assistant.ask("كم سنة امتدت الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟")
+    assert not answer.refused and "answerable" not in answer.debug
+    assert assistant.answerability is None and "could not be read" in assistant.answerability_error
