@@ -87,9 +87,9 @@ def choose(recs, score, max_fr_full=0.03, max_fr_probe=0.05) -> dict:
     best = point(recs, score, grid[0])
     for t in grid:
         p = point(recs, score, t)
-        if p["false_refusal_full"] <= max_fr_full and p["false_refusal_probe"] <= max_fr_probe:
-            if p["near_miss_refusal"] >= best["near_miss_refusal"]:
-                best = p
+        fits = p["false_refusal_full"] <= max_fr_full and p["false_refusal_probe"] <= max_fr_probe
+        if fits and p["near_miss_refusal"] >= best["near_miss_refusal"]:
+            best = p
     return best
 
 
