@@ -216,9 +216,9 @@ def squad_assistant(settings, path: Path, out: Path, embedder=None, progress: bo
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder (default runs/<time>-<file>).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "squad"]), help="Default: from the extension.")
-@click.option("--squad", is_flag=True, help="SQuAD v1.1 file: index its paragraphs separately and ask its questions.")
+@click.option("--squad", is_flag=True, help="SQuAD file (v1.1 or 2.0: is_impossible questions are expected refusals): index its paragraphs separately and ask its questions.")
 @click.option("--top-k", type=click.IntRange(min=1), help="Passages retrieved per question.")
-@click.option("--mode", type=click.Choice(["extractive", "llm"]), help="Answer mode.")
+@click.option("--mode", type=click.Choice(["extractive", "reader", "llm"]), help="Answer mode (default: ASSISTANT_ANSWER_MODE).")
 @click.option("--limit", type=click.IntRange(min=1), help="Only the first N questions.")
 @click.option("--compare", nargs=2, type=click.Path(exists=True, file_okay=False, path_type=Path),
               metavar="RUN_A RUN_B", help="Compare two run folders instead of running.")

@@ -134,13 +134,19 @@ def main(argv=None) -> int:
     import math
 
     threshold = learned["threshold"]
+    def portable(path: str) -> str:
+        p = Path(path).resolve()
+        return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(path)
+
     card = {
+        "command": "python scripts/train_answerability.py --train runs/features-train --test runs/features-test "
+                   "(records from scripts/calibrate_reader.py on ARCD-train and ARCD-test)",
         "what": "logistic regression: is the asked fact in the reader's chosen passage (Arabic questions)",
-        "trained_on": {"records": str(args.train), "questions": "ARCD-train (MIT), full index + near-miss probe",
+        "trained_on": {"records": portable(args.train), "questions": "ARCD-train (MIT), full index + near-miss probe",
                        "rows": len(rows), "answerable": sum(r["label"] for r in rows),
                        "near_miss": sum(1 - r["label"] for r in rows)},
         "l2": args.l2,
-        "measured_on": {"records": str(args.test), "questions": "ARCD-test (held out), full index + near-miss probe"},
+        "measured_on": {"records": portable(args.test), "questions": "ARCD-test (held out), full index + near-miss probe"},
         "logit_threshold": threshold,
         "min_confidence": round(1 / (1 + math.exp(-threshold)), 4),
         "metrics": result,

@@ -130,3 +130,15 @@ def test_cli_eval_squad_indexes_paragraphs_separately(fake_assistant, tmp_path):
 def test_cli_eval_needs_a_file(fake_assistant):
     result = CliRunner().invoke(eval_command, [], obj=_context(fake_assistant))
     assert result.exit_code == 2 and "--compare" in result.output
+
+
+def test_cli_eval_accepts_reader_mode(fake_assistant, tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps({"id": "x1", "question": ROWS[0].question, "must": [["20", "عشرين"]]}), encoding="utf-8")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(eval_command, [str(path), "--out", str(out), "--mode", "reader"], obj=_context(fake_assistant))
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["meta"]["settings"]["answer_mode"] == "reader"
+    record = read(out / "results.jsonl")[0]  # no reader weights in the test settings: the notice says so
+    assert "reader" in record["notice"] and record["mode"] == "extractive"
