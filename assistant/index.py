@@ -24,6 +24,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import random
 import shutil
@@ -39,8 +40,10 @@ from .loaders import LoadError, find_files, load_document
 from .settings import Settings
 from .types import Chunk, Document
 
+log = logging.getLogger(__name__)
 EMBED_BATCH = 512  # chunks embedded (length-sorted) and written to Chroma per step
 _THREAD_LOCKS: dict[str, threading.RLock] = {}
+_CHROMA_OPEN = threading.Lock()  # chromadb's client cache is not thread-safe: open/forget clients one at a time
 _HELD = threading.local()
 
 
@@ -130,6 +133,7 @@ class Index:
         self.embedder = embedder
         self.dir = Path(settings.index_dir)
         self._vectors = None
+        self._refresh_lock = threading.RLock()
         self.generation = ""  # name of the generation this object serves
         self.problems: list[str] = []  # what was wrong when it was loaded
         self._load()
@@ -182,23 +186,27 @@ class Index:
 
     def refresh(self) -> bool:
         """Follow a newer generation published by any writer (this or another process)."""
-        name = self._current_name()
-        if name == self.generation:
+        if self._current_name() == self.generation:
             return False
-        writer_pid = name.split("-")[3] if name.count("-") >= 4 else ""
-        if writer_pid and writer_pid != str(os.getpid()):
-            self._reopen_vectors()  # Chroma's local client does not see another process's new vectors
-        self._load()
-        return True
+        with self._refresh_lock:  # concurrent questions: one thread reloads, the others then see it done
+            name = self._current_name()
+            if name == self.generation:
+                return False
+            writer_pid = name.split("-")[3] if name.count("-") >= 4 else ""
+            if writer_pid and writer_pid != str(os.getpid()):
+                self._reopen_vectors()  # Chroma's local client does not see another process's new vectors
+            self._load()
+            return True
 
     def _reopen_vectors(self) -> None:
         if self._vectors is None:
             return
         from chromadb.api.shared_system_client import SharedSystemClient
 
-        # the local client caches one System per path; forget it so the next open reads the files again
-        SharedSystemClient._identifier_to_system.pop(str(self.dir / "chroma"), None)
-        self._vectors = None
+        with _CHROMA_OPEN:
+            # the local client caches one System per path; forget it so the next open reads the files again
+            SharedSystemClient._identifier_to_system.pop(str(self.dir / "chroma"), None)
+            self._vectors = None
 
     @contextlib.contextmanager
     def write_lock(self) -> Iterator[None]:
@@ -263,20 +271,24 @@ class Index:
     @property
     def vectors(self):
         """The langchain-chroma store (opened lazily; telemetry off; cosine space)."""
-        if self._vectors is None:
-            import chromadb
-            from chromadb.config import Settings as ChromaSettings
-            from langchain_chroma import Chroma
+        vectors = self._vectors
+        if vectors is not None:
+            return vectors
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+        from langchain_chroma import Chroma
 
-            client = chromadb.PersistentClient(
-                path=str(self.dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-            )
-            name = "chunks_" + hashlib.sha1(self.fingerprint.encode()).hexdigest()[:12]
-            self._vectors = Chroma(
-                collection_name=name, embedding_function=self.embedder, client=client,
-                collection_metadata={"hnsw:space": "cosine", "model": self.embedder.info.name},
-            )
-        return self._vectors
+        with _CHROMA_OPEN:  # a second thread must not pick up a client another thread has not finished starting
+            if self._vectors is None:
+                client = chromadb.PersistentClient(
+                    path=str(self.dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+                )
+                name = "chunks_" + hashlib.sha1(self.fingerprint.encode()).hexdigest()[:12]
+                self._vectors = Chroma(
+                    collection_name=name, embedding_function=self.embedder, client=client,
+                    collection_metadata={"hnsw:space": "cosine", "model": self.embedder.info.name},
+                )
+            return self._vectors
 
     # ------------------------------------------------------------------ reading
     def documents(self) -> list[DocInfo]:
@@ -499,7 +511,10 @@ class Index:
                      key=lambda g: g.stat().st_mtime, reverse=True)
         for g in old[keep:]:
             shutil.rmtree(g, ignore_errors=True)
-        stored = self.vectors.get(include=[])["ids"]
-        stale = [i for i in stored if i not in self.by_vector_id]
-        for i in range(0, len(stale), 5000):
-            self.vectors.delete(ids=stale[i : i + 5000])
+        try:  # best effort: the write is already published; vectors left now are removed next time
+            stored = self.vectors.get(include=[])["ids"]
+            stale = [i for i in stored if i not in self.by_vector_id]
+            for i in range(0, len(stale), 5000):
+                self.vectors.delete(ids=stale[i : i + 5000])
+        except Exception as exc:
+            log.warning("old vectors not removed this time (%s: %s)", exc.__class__.__name__, exc)
