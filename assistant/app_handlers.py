@@ -144,8 +144,8 @@ class AppHandlers:
         if not query:
             return ui.render_message("اكتب معرّف مقطع (مثل file.txt#3) أو نصاً للبحث.", "info"), ui.EMPTY_VIEWER
         chunk_id, _, _ = ui.parse_cite_ref(query)
-        if chunk_id in self.assistant.index.by_id:
-            c = self.assistant.index.by_id[chunk_id]
+        c = self.assistant.index.by_id.get(chunk_id)
+        if c is not None:
             chunk = {"chunk_id": c.chunk_id, "start": c.start, "end": c.end, "text": c.text}
             return ui.render_hits([(chunk, None)], ""), self.open_cite(query)
         hits = self.assistant.search(query, 10)

@@ -125,6 +125,56 @@ def _read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+class Snapshot:
+    """One generation as served: documents, texts, chunks and BM25 that belong together.
+
+    The index swaps its snapshot in one assignment; a question takes one (``Index.view()``) and reads only
+    from it, so a generation published by another thread or process mid-question cannot mix with it."""
+
+    def __init__(self, index: Index, fingerprint: str, docs: dict[str, DocInfo], texts: dict[str, str],
+                 chunks: list[Chunk], lexical: LexicalIndex):
+        self._index = index
+        self.fingerprint_stored = fingerprint
+        self.docs, self.texts, self.chunks, self.lexical = docs, texts, chunks, lexical
+        self.by_id = {c.chunk_id: c for c in chunks}
+        self.by_vector_id = {_vector_id(c, docs[c.source].hash): c for c in chunks}
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.chunks
+
+    def documents(self) -> list[DocInfo]:
+        return sorted(self.docs.values(), key=lambda d: d.source)
+
+    def document_text(self, source: str) -> str:
+        return self.texts[source]
+
+    def chunks_of(self, source: str) -> list[Chunk]:
+        return [c for c in self.chunks if c.source == source]
+
+    def dense_search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
+        if self.is_empty:
+            return []
+        index = self._index
+        vector = index.embedder.embed_query(query)
+        try:
+            found = index.vectors.similarity_search_by_vector_with_relevance_scores(vector, k=min(k * 2, len(self.chunks) * 2))
+        except Exception as exc:  # a broken vector store must not take word search down with it
+            problem = f"the vector store (Chroma) cannot be searched ({exc.__class__.__name__})"
+            if problem not in index.problems:
+                index.problems.append(problem)
+            return []
+        out: list[tuple[Chunk, float]] = []
+        for doc, distance in found:
+            chunk = self.by_vector_id.get(doc.id or "")  # vectors of unfinished ingests are not live
+            if chunk is not None:
+                out.append((chunk, 1.0 - float(distance)))
+        return out[:k]
+
+    def lexical_search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
+        return [(self.chunks[i], s) for i, s in self.lexical.search(query, k)]
+
+
 class Index:
     """Documents, chunks, vectors and BM25 for one ``index_dir`` and one embedding model."""
 
@@ -254,11 +304,21 @@ class Index:
 
     def _set(self, fingerprint: str, docs: dict[str, DocInfo], texts: dict[str, str], chunks: list[Chunk],
              lexical: LexicalIndex) -> None:
-        """Make a generation the one this object serves (read from disk or just written)."""
-        self.fingerprint_stored = fingerprint
-        self.docs, self.texts, self.chunks, self.lexical = docs, texts, chunks, lexical
-        self.by_id = {c.chunk_id: c for c in chunks}
-        self.by_vector_id = {_vector_id(c, docs[c.source].hash): c for c in chunks}
+        """Make a generation the one this object serves (read from disk or just written): one assignment."""
+        self._state = Snapshot(self, fingerprint, docs, texts, chunks, lexical)
+
+    def view(self) -> Snapshot:
+        """The generation served now, fixed: what one question reads from start to end."""
+        return self._state
+
+    # the served generation's parts (each read on its own; use ``view()`` to read several together)
+    fingerprint_stored = property(lambda self: self._state.fingerprint_stored)
+    docs = property(lambda self: self._state.docs)
+    texts = property(lambda self: self._state.texts)
+    chunks = property(lambda self: self._state.chunks)
+    lexical = property(lambda self: self._state.lexical)
+    by_id = property(lambda self: self._state.by_id)
+    by_vector_id = property(lambda self: self._state.by_vector_id)
 
     @property
     def fingerprint(self) -> str:
@@ -266,7 +326,7 @@ class Index:
 
     @property
     def is_empty(self) -> bool:
-        return not self.chunks
+        return self._state.is_empty
 
     @property
     def vectors(self):
@@ -292,34 +352,19 @@ class Index:
 
     # ------------------------------------------------------------------ reading
     def documents(self) -> list[DocInfo]:
-        return sorted(self.docs.values(), key=lambda d: d.source)
+        return self._state.documents()
 
     def document_text(self, source: str) -> str:
-        return self.texts[source]
+        return self._state.document_text(source)
 
     def chunks_of(self, source: str) -> list[Chunk]:
-        return [c for c in self.chunks if c.source == source]
+        return self._state.chunks_of(source)
 
     def dense_search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
-        if self.is_empty:
-            return []
-        vector = self.embedder.embed_query(query)
-        try:
-            found = self.vectors.similarity_search_by_vector_with_relevance_scores(vector, k=min(k * 2, len(self.chunks) * 2))
-        except Exception as exc:  # a broken vector store must not take word search down with it
-            problem = f"the vector store (Chroma) cannot be searched ({exc.__class__.__name__})"
-            if problem not in self.problems:
-                self.problems.append(problem)
-            return []
-        out: list[tuple[Chunk, float]] = []
-        for doc, distance in found:
-            chunk = self.by_vector_id.get(doc.id or "")  # vectors of unfinished ingests are not live
-            if chunk is not None:
-                out.append((chunk, 1.0 - float(distance)))
-        return out[:k]
+        return self._state.dense_search(query, k)
 
     def lexical_search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
-        return [(self.chunks[i], s) for i, s in self.lexical.search(query, k)]
+        return self._state.lexical_search(query, k)
 
     # ------------------------------------------------------------------ writing
     def stale(self, paths: list[Path] | None = None) -> bool:
@@ -401,12 +446,13 @@ class Index:
         """Embed new/changed ``docs``; remove the unlisted ones ``drop`` says so; commit.
 
         ``force``: treat every document as new (a rebuild); vectors already stored are reused."""
-        rebuild = bool(self.fingerprint_stored) and self.fingerprint_stored != self.fingerprint
-        old_docs = {} if rebuild else dict(self.docs)
+        state = self.view()
+        rebuild = bool(state.fingerprint_stored) and state.fingerprint_stored != self.fingerprint
+        old_docs = {} if rebuild else dict(state.docs)
         new_docs: dict[str, DocInfo] = {}
-        texts = {s: t for s, t in self.texts.items() if s in old_docs}
+        texts = {s: t for s, t in state.texts.items() if s in old_docs}
         chunks_by_source: dict[str, list[Chunk]] = {}
-        for c in self.chunks:
+        for c in state.chunks:
             if c.source in old_docs:
                 chunks_by_source.setdefault(c.source, []).append(c)
         to_embed: list[tuple[Chunk, str]] = []
@@ -446,11 +492,12 @@ class Index:
 
     def remove(self, source: str) -> bool:
         with self.write_lock():
-            if source not in self.docs:
+            state = self.view()
+            if source not in state.docs:
                 return False
-            docs = {s: d for s, d in self.docs.items() if s != source}
-            texts = {s: t for s, t in self.texts.items() if s != source}
-            self._commit(docs, texts, [c for c in self.chunks if c.source != source])
+            docs = {s: d for s, d in state.docs.items() if s != source}
+            texts = {s: t for s, t in state.texts.items() if s != source}
+            self._commit(docs, texts, [c for c in state.chunks if c.source != source])
             self._collect_garbage()
             return True
 

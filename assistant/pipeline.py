@@ -109,16 +109,18 @@ class Assistant:
                 self.answerability_error = str(exc)
         return self._answerability or None
 
-    def judge(self, analysis: Analysis, found: reading.Reading, hits: Sequence[Hit]) -> tuple[bool, dict]:
+    def judge(self, analysis: Analysis, found: reading.Reading, hits: Sequence[Hit], view=None) -> tuple[bool, dict]:
         """Answer or refuse a reading: the learned model for Arabic questions, the evidence threshold otherwise."""
         from . import answerability
+
+        view = view or self.index.view()
 
         debug: dict = {"evidence": round(found.evidence, 4)}
         model = self.answerability
         if model is None or analysis.language != "ar":
             return found.evidence >= self.settings.reader_threshold, debug
-        lexical = self.index.lexical
-        feats = answerability.features(analysis, found, hits, self.index.texts, lexical.doc_freq, max(lexical.size, 1))
+        lexical = view.lexical
+        feats = answerability.features(analysis, found, hits, view.texts, lexical.doc_freq, max(lexical.size, 1))
         p = model.probability(feats)
         debug.update(answerable=round(p, 4), features={k: round(v, 4) for k, v in feats.items()})
         return p >= self.settings.reader_min_confidence, debug
@@ -161,17 +163,19 @@ class Assistant:
 
     def lookup(self, chunk_id: str) -> Lookup:
         self.index.refresh()
-        chunk = self.index.by_id.get(chunk_id.strip())
+        view = self.index.view()
+        chunk = view.by_id.get(chunk_id.strip())
         if chunk is None:
             raise KeyError(f"no passage with id {chunk_id!r}")
-        return Lookup(chunk, self.index.document_text(chunk.source), self.index.docs[chunk.source].title)
+        return Lookup(chunk, view.document_text(chunk.source), view.docs[chunk.source].title)
 
     def search(self, text: str, k: int = 10) -> list[Hit]:
         """Passages for free text (the lookup tab's search)."""
         self.index.refresh()
-        if not text.strip() or self.index.is_empty:
+        view = self.index.view()
+        if not text.strip() or view.is_empty:
             return []
-        return HybridRetriever(self.index, k, self.settings.candidates, self.settings.rrf_k).retrieve(text, k)
+        return HybridRetriever(view, k, self.settings.candidates, self.settings.rrf_k).retrieve(text, k)
 
     # --------------------------------------------------------------- asking
     def check_question(self, question: str) -> str:
@@ -196,8 +200,10 @@ class Assistant:
         limit = self.settings.max_question_chars
         return [(u[:limit], a[:limit]) for u, a in history[-self.settings.max_history_turns :]]
 
-    def retrieve(self, analysis: Analysis, top_k: int | None = None, prefer_sources: Sequence[str] = ()) -> list[Hit]:
-        retriever = HybridRetriever(self.index, top_k or self.settings.top_k, self.settings.candidates, self.settings.rrf_k)
+    def retrieve(self, analysis: Analysis, top_k: int | None = None, prefer_sources: Sequence[str] = (),
+                 view=None) -> list[Hit]:
+        """Hybrid search over ``view`` (one generation, fixed for the question) or the one served now."""
+        retriever = HybridRetriever(view or self.index.view(), top_k or self.settings.top_k, self.settings.candidates, self.settings.rrf_k)
         return retriever.retrieve(analysis.query, prefer_sources=prefer_sources)
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
@@ -216,13 +222,14 @@ class Assistant:
         question = self.check_question(question)
         history = self.check_history(history)
         self.index.refresh()  # follow documents added or removed by any other writer
-        if self.index.is_empty:
+        view = self.index.view()  # this question reads one generation from start to end
+        if view.is_empty:
             text = self.text("no_documents")
             yield text
             yield Answer(question, text, True, latency_ms=(time.perf_counter() - started) * 1000)
             return
         analysis = analyse(question, history)
-        hits = self.retrieve(analysis, top_k, prefer_sources)
+        hits = self.retrieve(analysis, top_k, prefer_sources, view)
         mode = mode or self.settings.answer_mode
         notice = ""
         if mode == "llm":
@@ -230,7 +237,7 @@ class Assistant:
 
             try:
                 final = None
-                for item in self.llm.stream(question, history, hits, self.index.texts, self.text("refusal")):
+                for item in self.llm.stream(question, history, hits, view.texts, self.text("refusal")):
                     if isinstance(item, str):
                         yield item
                     else:
@@ -245,25 +252,27 @@ class Assistant:
                 notice = self.text("llm_unavailable", reason=str(exc))
             yield "\n"
         local = mode if mode in ("reader", "extractive") else self.settings.answer_mode
-        answer = self.answer_locally(analysis, hits, local if local != "llm" else "reader")
+        answer = self.answer_locally(analysis, hits, local if local != "llm" else "reader", view)
         yield from _pieces(answer.answer)
         yield replace(answer, latency_ms=(time.perf_counter() - started) * 1000,
                       notice=" ".join(x for x in (notice, answer.notice) if x))
 
-    def answer_locally(self, analysis: Analysis, hits: list[Hit], engine: str = "reader") -> Answer:
+    def answer_locally(self, analysis: Analysis, hits: list[Hit], engine: str = "reader", view=None) -> Answer:
         """Read (trained reader) or pick sentences (sentence engine), then compose or refuse."""
         question = analysis.question
+        view = view or self.index.view()
+        texts = view.texts
         reader = self.reader if engine == "reader" else None
         if reader is not None:
-            found = reader.read(analysis, hits, self.index.texts)
-            ok, debug = self.judge(analysis, found, hits) if found else (False, {"evidence": None})
+            found = reader.read(analysis, hits, texts)
+            ok, debug = self.judge(analysis, found, hits, view) if found else (False, {"evidence": None})
             debug["query"] = analysis.query
             if not ok:
                 return Answer(question, self.text("refusal"), True, (), tuple(hits), mode="reader", debug=debug)
-            text, citations, short = reading.compose(found, self.index.texts)
+            text, citations, short = reading.compose(found, texts)
             return Answer(question, text, False, citations, tuple(hits), mode="reader", short_answer=short, debug=debug)
         notice = self.text("reader_unavailable", reason=self.reader_error) if engine == "reader" else ""
-        _, chosen, confidence = self.extractive.answer(question, analysis.query, hits, self.index.texts)
+        _, chosen, confidence = self.extractive.answer(question, analysis.query, hits, texts)
         debug = {"confidence": round(confidence, 4), "query": analysis.query}
         if not chosen or confidence < self.settings.refusal_threshold:
             return Answer(question, self.text("refusal"), True, (), tuple(hits), mode="extractive", notice=notice, debug=debug)

@@ -319,3 +319,38 @@ def test_eval_files_in_other_encodings_and_with_arabic_headers(tmp_path):
     csv_path.write_bytes("المعرف,السؤال,قابل للإجابة\nx1,كم عدد المشاركين؟,نعم\n".encode("cp1256"))
     rows, errors = load_questions(csv_path)
     assert not errors and rows[0].id == "x1" and rows[0].question == "كم عدد المشاركين؟"
+
+
+def test_questions_during_writes_in_the_same_process_read_one_generation(fake_assistant, docs):
+    """Found by scripts/soak.py: a question that searched BM25 of one generation and read passages of the next
+    (published by an upload meanwhile) failed with IndexError. Each question now reads one snapshot."""
+    app = fake_assistant
+    errors: list[str] = []
+    answered = 0
+    stop = time.time() + 4
+
+    def writer():
+        k = 0
+        while time.time() < stop:
+            k += 1
+            text = "حضر مشاركا حملات التوعية حول مخاطر الهجرة غير النظامية في مهرجان. " * (1 + k % 7) * 20
+            (docs / "0000_churn.txt").write_text(text, encoding="utf-8")  # sorts first: every row shifts
+            app.ingest(progress=False)
+            (docs / "0000_churn.txt").unlink()
+            app.remove("0000_churn.txt")
+
+    def asker():
+        nonlocal answered
+        while time.time() < stop:
+            try:
+                app.ask("كم مشاركا حضر حملات التوعية حول مخاطر الهجرة غير النظامية؟")
+                answered += 1
+            except Exception as exc:  # any failure is the bug
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=writer)] + [threading.Thread(target=asker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answered > 10 and not errors, errors[:3]
