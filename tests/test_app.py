@@ -250,6 +250,7 @@ def test_remove_moves_the_file_out_and_reindex_keeps_it_removed(handlers):
     source = handlers.sources()[0]
     msg = handlers.remove(source)
     assert "status ok" in msg and source not in handlers.sources()
+    assert str(handlers.settings.index_dir) not in msg and str(handlers.settings.docs_dir) not in msg  # no server path
     assert not (Path(handlers.settings.docs_dir) / source).exists()
     assert list((Path(handlers.settings.index_dir) / "removed").rglob(source))
     assert "status ok" in handlers.reindex() and source not in handlers.sources()

@@ -354,3 +354,13 @@ def test_questions_during_writes_in_the_same_process_read_one_generation(fake_as
     for t in threads:
         t.join()
     assert answered > 10 and not errors, errors[:3]
+
+
+def test_a_broken_pdf_fails_once_with_a_message_and_later_checks_stay_quiet(fake_assistant, docs, caplog):
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ngarbage without an end")
+    report = fake_assistant.ingest(progress=False)
+    assert any("broken.pdf" in e for e in report.errors)
+    with caplog.at_level("WARNING"):
+        fake_assistant.index.stale()  # what every later `ask` runs: the broken file is read again
+        fake_assistant.ask("كم مشاركا حضر حملات التوعية حول مخاطر الهجرة غير النظامية؟")
+    assert not [r for r in caplog.records if r.name.startswith("pypdf")]
