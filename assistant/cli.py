@@ -32,11 +32,12 @@ def _fail(message: str) -> None:
 def run_guarded(fn):
     """Turn the library's known errors into one clear line (exit 1)."""
     from .embeddings import ModelNotFoundError
+    from .index import VectorStoreUnavailable
     from .pipeline import QuestionError
 
     try:
         return fn()
-    except (ModelNotFoundError, QuestionError) as exc:
+    except (ModelNotFoundError, QuestionError, VectorStoreUnavailable) as exc:
         _fail(str(exc))
     except KeyError as exc:
         _fail(str(exc.args[0]) if exc.args else str(exc))

@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .chunking import chunk_document
 from .lexical import LexicalIndex
@@ -123,6 +124,10 @@ def _write_jsonl(path: Path, rows) -> None:
 def _read_jsonl(path: Path) -> list[dict]:
     with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+class VectorStoreUnavailable(RuntimeError):
+    """The Chroma server (``ASSISTANT_CHROMA_URL``) cannot be used: bad address, unreachable, refused."""
 
 
 class Snapshot:
@@ -249,7 +254,7 @@ class Index:
             return True
 
     def _reopen_vectors(self) -> None:
-        if self._vectors is None:
+        if self._vectors is None or self.remote:  # a Chroma server serves every client's writes at once
             return
         from chromadb.api.shared_system_client import SharedSystemClient
 
@@ -329,6 +334,30 @@ class Index:
         return self._state.is_empty
 
     @property
+    def remote(self) -> bool:
+        """Vectors on a Chroma server (``ASSISTANT_CHROMA_URL``) rather than in ``index_dir/chroma``."""
+        return bool(self.settings.chroma_url)
+
+    def _client(self, chromadb, chroma_settings):
+        quiet = chroma_settings(anonymized_telemetry=False)
+        if not self.remote:
+            return chromadb.PersistentClient(path=str(self.dir / "chroma"),
+                                             settings=chroma_settings(anonymized_telemetry=False, allow_reset=True))
+        url = urlsplit(self.settings.chroma_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise VectorStoreUnavailable(f"ASSISTANT_CHROMA_URL={self.settings.chroma_url!r} is not an http(s)://host:port address")
+        token = self.settings.chroma_token
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000), ssl=url.scheme == "https",
+                headers={"Authorization": f"Bearer {token}"} if token else None, settings=quiet,
+                tenant=self.settings.chroma_tenant, database=self.settings.chroma_database,
+            )
+        except Exception as exc:  # connection refused, auth, unknown tenant/database ...
+            raise VectorStoreUnavailable(f"the Chroma server at {self.settings.chroma_url} cannot be used "
+                                         f"({exc.__class__.__name__}: {exc})"[:400]) from exc
+
+    @property
     def vectors(self):
         """The langchain-chroma store (opened lazily; telemetry off; cosine space)."""
         vectors = self._vectors
@@ -340,14 +369,18 @@ class Index:
 
         with _CHROMA_OPEN:  # a second thread must not pick up a client another thread has not finished starting
             if self._vectors is None:
-                client = chromadb.PersistentClient(
-                    path=str(self.dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-                )
-                name = "chunks_" + hashlib.sha1(self.fingerprint.encode()).hexdigest()[:12]
-                self._vectors = Chroma(
-                    collection_name=name, embedding_function=self.embedder, client=client,
-                    collection_metadata={"hnsw:space": "cosine", "model": self.embedder.info.name},
-                )
+                client = self._client(chromadb, ChromaSettings)
+                name = f"{self.settings.chroma_collection}_" + hashlib.sha1(self.fingerprint.encode()).hexdigest()[:12]
+                try:
+                    self._vectors = Chroma(
+                        collection_name=name, embedding_function=self.embedder, client=client,
+                        collection_metadata={"hnsw:space": "cosine", "model": self.embedder.info.name},
+                    )
+                except Exception as exc:
+                    if not self.remote:
+                        raise
+                    raise VectorStoreUnavailable(f"the Chroma server at {self.settings.chroma_url} cannot be used "
+                                                 f"({exc.__class__.__name__}: {exc})"[:400]) from exc
             return self._vectors
 
     # ------------------------------------------------------------------ reading
@@ -395,7 +428,7 @@ class Index:
         whose vector is missing are embedded again. An unreadable Chroma store is started anew."""
         with self.write_lock():
             problems, _ = self.vector_problems()
-            if any("cannot be read" in p for p in problems):
+            if any("cannot be read" in p for p in problems) and not self.remote:
                 self._reopen_vectors()
                 self._vectors = None
                 shutil.rmtree(self.dir / "chroma", ignore_errors=True)
@@ -487,7 +520,7 @@ class Index:
         report.total_chunks = len(all_chunks)
         if report.changed or rebuild or force or not self._live_generation():
             self._commit(new_docs, texts, all_chunks)
-            self._collect_garbage()
+            self._collect_garbage(set(state.by_vector_id) - set(self.by_vector_id))
         return report
 
     def remove(self, source: str) -> bool:
@@ -498,7 +531,7 @@ class Index:
             docs = {s: d for s, d in state.docs.items() if s != source}
             texts = {s: t for s, t in state.texts.items() if s != source}
             self._commit(docs, texts, [c for c in state.chunks if c.source != source])
-            self._collect_garbage()
+            self._collect_garbage(set(state.by_vector_id) - set(self.by_vector_id))
             return True
 
     def _embed(self, items: list[tuple[Chunk, str]], progress: bool, on_progress) -> None:
@@ -523,10 +556,16 @@ class Index:
             # one call per group: sentence-transformers sorts the group by length and pads each sub-batch only
             # to its own longest text; the group is also the unit an interrupted ingest resumes from
             vectors = self.embedder.embed_documents(texts)
-            collection.upsert(
-                ids=[_vector_id(c, h) for c, h in batch], embeddings=vectors, documents=texts,
-                metadatas=[{"source": c.source, "chunk_id": c.chunk_id, "start": c.start, "end": c.end} for c, _ in batch],
-            )
+            try:
+                collection.upsert(
+                    ids=[_vector_id(c, h) for c, h in batch], embeddings=vectors, documents=texts,
+                    metadatas=[{"source": c.source, "chunk_id": c.chunk_id, "start": c.start, "end": c.end} for c, _ in batch],
+                )
+            except Exception as exc:
+                if not self.remote:
+                    raise
+                raise VectorStoreUnavailable(f"the Chroma server at {self.settings.chroma_url} refused the vectors "
+                                             f"({exc.__class__.__name__}: {exc}); nothing was published, run the ingest again"[:400]) from exc
             bar.update(len(batch))
             if on_progress:
                 on_progress(min(i + EMBED_BATCH, len(items)), len(items))
@@ -550,17 +589,21 @@ class Index:
         self._set(self.fingerprint, docs, texts, chunks, lexical)  # what was just written, without re-reading it
         self.generation, self.problems = gen.name, []
 
-    def _collect_garbage(self, keep: int = 1) -> None:
+    def _collect_garbage(self, dropped: set[str], keep: int = 1) -> None:
         """Drop old generations but the ``keep`` newest before the live one (previous texts stay
-        recoverable, and a reader still loading the previous generation finds it)."""
+        recoverable, and a reader still loading the previous generation finds it), and old vectors: locally
+        every vector the live catalog does not know (also leftovers of interrupted runs); on a Chroma server
+        only ``dropped`` (the vectors this write replaced), by id, since other indexes may share it."""
         live_gen = self._live_generation()
         old = sorted((g for g in self.dir.glob("gen-*") if g != live_gen and g.is_dir()),
                      key=lambda g: g.stat().st_mtime, reverse=True)
         for g in old[keep:]:
             shutil.rmtree(g, ignore_errors=True)
         try:  # best effort: the write is already published; vectors left now are removed next time
-            stored = self.vectors.get(include=[])["ids"]
-            stale = [i for i in stored if i not in self.by_vector_id]
+            if self.remote:
+                stale = sorted(dropped)
+            else:
+                stale = [i for i in self.vectors.get(include=[])["ids"] if i not in self.by_vector_id]
             for i in range(0, len(stale), 5000):
                 self.vectors.delete(ids=stale[i : i + 5000])
         except Exception as exc:

@@ -24,6 +24,11 @@ class Settings:
     model_cache: Path = _default_cache()
     query_prefix: str | None = None  # None: the model's own (e5: "query: ")
     passage_prefix: str | None = None
+    chroma_url: str = ""  # e.g. http://127.0.0.1:8000: vectors on a Chroma server (`chroma run`) instead of index_dir/chroma
+    chroma_tenant: str = "default_tenant"
+    chroma_database: str = "default_database"
+    chroma_token: str = ""  # sent as "Authorization: Bearer <token>" (Chroma's token auth)
+    chroma_collection: str = "chunks"  # collection name prefix (+ the embedding model's fingerprint)
     chunk_size: int = 600  # characters
     chunk_overlap: int = 100
     top_k: int = 5
