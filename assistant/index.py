@@ -3,7 +3,7 @@
 Layout under ``index_dir``::
 
     chroma/          chromadb PersistentClient (cosine space); may hold stale vectors
-    gen-<stamp>/     one complete generation: catalog.json, chunks.jsonl, texts.jsonl, bm25/
+    gen-<stamp>/     one complete generation: catalog.json, chunks.jsonl (offsets), texts.jsonl, bm25/
     CURRENT          the name of the live generation (replaced atomically)
 
 A generation is written in full and only then made live by replacing CURRENT, so
@@ -163,15 +163,17 @@ class Snapshot:
         index = self._index
         vector = index.embedder.embed_query(query)
         try:
-            found = index.vectors.similarity_search_by_vector_with_relevance_scores(vector, k=min(k * 2, len(self.chunks) * 2))
+            # ids and distances only: the passages' text lives in the generation, not in Chroma
+            found = index.vectors._collection.query(query_embeddings=[vector], n_results=min(k * 2, len(self.chunks) * 2),
+                                                    include=["distances"])
         except Exception as exc:  # a broken vector store must not take word search down with it
             problem = f"the vector store (Chroma) cannot be searched ({exc.__class__.__name__})"
             if problem not in index.problems:
                 index.problems.append(problem)
             return []
         out: list[tuple[Chunk, float]] = []
-        for doc, distance in found:
-            chunk = self.by_vector_id.get(doc.id or "")  # vectors of unfinished ingests are not live
+        for vid, distance in zip(found["ids"][0], found["distances"][0], strict=True):
+            chunk = self.by_vector_id.get(vid)  # vectors of unfinished ingests are not live
             if chunk is not None:
                 out.append((chunk, 1.0 - float(distance)))
         return out[:k]
@@ -226,8 +228,10 @@ class Index:
         try:
             catalog = json.loads((gen / "catalog.json").read_text(encoding="utf-8"))
             docs = {d["source"]: DocInfo(**d) for d in catalog["documents"]}
-            chunks = [Chunk(**r) for r in _read_jsonl(gen / "chunks.jsonl")]
             texts = {r["source"]: r["text"] for r in _read_jsonl(gen / "texts.jsonl")}
+            # a passage's text is document[start:end]: stored once, in texts.jsonl (older generations also kept it here)
+            chunks = [Chunk(**r) if "text" in r else Chunk(**r, text=texts[r["source"]][r["start"] : r["end"]])
+                      for r in _read_jsonl(gen / "chunks.jsonl")]
             if sum(d.chunks for d in docs.values()) != len(chunks) or set(texts) != set(docs):
                 raise ValueError("catalog, chunks and texts disagree")
             if chunks and not (gen / "bm25" / "params.index.json").exists():
@@ -558,7 +562,7 @@ class Index:
             vectors = self.embedder.embed_documents(texts)
             try:
                 collection.upsert(
-                    ids=[_vector_id(c, h) for c, h in batch], embeddings=vectors, documents=texts,
+                    ids=[_vector_id(c, h) for c, h in batch], embeddings=vectors,  # no text: the generation has it
                     metadatas=[{"source": c.source, "chunk_id": c.chunk_id, "start": c.start, "end": c.end} for c, _ in batch],
                 )
             except Exception as exc:
@@ -577,7 +581,7 @@ class Index:
         tmp = gen.with_name(gen.name + ".tmp")
         tmp.mkdir()
         _write_jsonl(tmp / "texts.jsonl", ({"source": s, "text": texts[s]} for s in sorted(docs)))
-        _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
+        _write_jsonl(tmp / "chunks.jsonl", ({k: v for k, v in asdict(c).items() if k != "text"} for c in chunks))
         lexical = LexicalIndex.build([c.text for c in chunks])
         lexical.save(tmp / "bm25")
         catalog = {"fingerprint": self.fingerprint, "documents": [asdict(d) for d in sorted(docs.values(), key=lambda d: d.source)]}

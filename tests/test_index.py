@@ -1,3 +1,6 @@
+import dataclasses
+import json
+
 import pytest
 
 from assistant.analysis import analyse
@@ -117,3 +120,20 @@ def test_bad_files_are_reported_and_the_rest_indexed(tmp_path, settings, fake_em
     assert any("empty.md" in e for e in report.errors)
     text = Index(settings, fake_embedder).document_text("page.html")
     assert "alert" not in text and "<b>" in text  # script dropped; markup-like text kept as text
+
+
+def test_each_text_is_stored_once_and_older_generations_still_load(fake_assistant, settings, fake_embedder):
+    from assistant.pipeline import Assistant
+
+    index = fake_assistant.index
+    gen = settings.index_dir / index.generation
+    rows = [json.loads(line) for line in (gen / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rows and all("text" not in r for r in rows)  # offsets only: the text is in texts.jsonl
+    assert not any(index.vectors.get(limit=5, include=["documents"])["documents"])  # nor in Chroma
+    before = {c.chunk_id: c for c in index.chunks}
+    # a generation written before (chunk text stored in chunks.jsonl) reads the same
+    with (gen / "chunks.jsonl").open("w", encoding="utf-8") as f:
+        for c in index.chunks:
+            f.write(json.dumps(dataclasses.asdict(c), ensure_ascii=False) + "\n")
+    again = Assistant(settings, embedder=fake_embedder).index
+    assert {c.chunk_id: c for c in again.chunks} == before and not again.problems
