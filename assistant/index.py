@@ -3,7 +3,8 @@
 Layout under ``index_dir``::
 
     chroma/          chromadb PersistentClient (cosine space); may hold stale vectors
-    gen-<stamp>/     one complete generation: catalog.json, chunks.jsonl (offsets), texts.jsonl, bm25/
+    gen-<stamp>/     one complete generation: catalog.json, chunks.jsonl (offsets), texts.jsonl, lexical.json
+    lexical/         BM25 segments (immutable, shared by generations; lexical.json lists a generation's)
     CURRENT          the name of the live generation (replaced atomically)
 
 A generation is written in full and only then made live by replacing CURRENT, so
@@ -234,9 +235,16 @@ class Index:
                       for r in _read_jsonl(gen / "chunks.jsonl")]
             if sum(d.chunks for d in docs.values()) != len(chunks) or set(texts) != set(docs):
                 raise ValueError("catalog, chunks and texts disagree")
-            if chunks and not (gen / "bm25" / "params.index.json").exists():
-                raise ValueError("the word index (bm25/) is missing")
-            lexical = LexicalIndex.load(gen / "bm25", len(chunks))
+            keys = [_vector_id(c, docs[c.source].hash) for c in chunks]
+            if (gen / "lexical.json").exists():
+                names = json.loads((gen / "lexical.json").read_text(encoding="utf-8"))["segments"]
+                lexical = LexicalIndex.load(self.dir / "lexical", names, keys)
+            elif chunks and (gen / "bm25").is_dir():  # written by an earlier version: word index built again in memory
+                lexical = LexicalIndex.build([c.text for c in chunks], keys)
+            elif chunks:
+                raise ValueError("the word index (lexical.json) is missing")
+            else:
+                lexical = LexicalIndex()
         except Exception as exc:  # corrupt JSON, truncated file, missing part ...
             self.problems.append(f"generation {name} cannot be read ({exc.__class__.__name__}: {exc})"[:300])
             self._set(*empty)
@@ -582,8 +590,11 @@ class Index:
         tmp.mkdir()
         _write_jsonl(tmp / "texts.jsonl", ({"source": s, "text": texts[s]} for s in sorted(docs)))
         _write_jsonl(tmp / "chunks.jsonl", ({k: v for k, v in asdict(c).items() if k != "text"} for c in chunks))
-        lexical = LexicalIndex.build([c.text for c in chunks])
-        lexical.save(tmp / "bm25")
+        # the word index: only passages new to it are indexed (one small segment); segments are shared by generations
+        keys = [_vector_id(c, docs[c.source].hash) for c in chunks]
+        lexical, _ = self.lexical.update(keys, {k: c.text for k, c in zip(keys, chunks, strict=True)})
+        names = lexical.save(self.dir / "lexical")
+        (tmp / "lexical.json").write_text(json.dumps({"segments": names}), encoding="utf-8")
         catalog = {"fingerprint": self.fingerprint, "documents": [asdict(d) for d in sorted(docs.values(), key=lambda d: d.source)]}
         (tmp / "catalog.json").write_text(json.dumps(catalog, ensure_ascii=False, indent=1), encoding="utf-8")
         tmp.rename(gen)
@@ -595,18 +606,28 @@ class Index:
 
     def _collect_garbage(self, dropped: set[str], keep: int = 1) -> None:
         """Drop old generations but the ``keep`` newest before the live one (previous texts stay
-        recoverable, and a reader still loading the previous generation finds it), and old vectors: locally
-        every vector the live catalog does not know (also leftovers of interrupted runs); on a Chroma server
-        only ``dropped`` (the vectors this write replaced), by id, since other indexes may share it."""
+        recoverable, and a reader still loading the previous generation finds it), word-index segments no
+        generation lists, and old vectors: ``dropped`` (those this write replaced), by id; locally, when Chroma
+        holds more than that explains (an interrupted run's leftovers), every vector the catalog does not know.
+        On a Chroma server only ``dropped``: other indexes may share the collection."""
         live_gen = self._live_generation()
         old = sorted((g for g in self.dir.glob("gen-*") if g != live_gen and g.is_dir()),
                      key=lambda g: g.stat().st_mtime, reverse=True)
         for g in old[keep:]:
             shutil.rmtree(g, ignore_errors=True)
+        referenced: set[str] = set()
+        for g in self.dir.glob("gen-*"):
+            try:
+                referenced.update(json.loads((g / "lexical.json").read_text(encoding="utf-8"))["segments"])
+            except (OSError, ValueError, KeyError):
+                continue
+        for seg in (self.dir / "lexical").glob("*") if (self.dir / "lexical").is_dir() else ():
+            if seg.name not in referenced:
+                shutil.rmtree(seg, ignore_errors=True)
         try:  # best effort: the write is already published; vectors left now are removed next time
-            if self.remote:
-                stale = sorted(dropped)
-            else:
+            stale = sorted(dropped)
+            if not self.remote and self.vectors._collection.count() > len(self.by_vector_id) + len(stale):
+                # leftovers of an interrupted run: worth one scan of every id (only then: it costs what the corpus does)
                 stale = [i for i in self.vectors.get(include=[])["ids"] if i not in self.by_vector_id]
             for i in range(0, len(stale), 5000):
                 self.vectors.delete(ids=stale[i : i + 5000])

@@ -230,7 +230,7 @@ def _live(settings) -> Path:
     return Path(settings.index_dir) / (Path(settings.index_dir) / "CURRENT").read_text().strip()
 
 
-@pytest.mark.parametrize("damage", ["catalog", "chunks", "bm25", "texts"])
+@pytest.mark.parametrize("damage", ["catalog", "chunks", "lexical", "segment", "texts"])
 def test_a_damaged_generation_is_reported_and_rebuilt(fake_assistant, settings, damage, other_process):
     expected = fake_assistant.ask("كم مشاركا حضر حملات التوعية؟").answer
     gen = _live(settings)
@@ -240,8 +240,11 @@ def test_a_damaged_generation_is_reported_and_rebuilt(fake_assistant, settings, 
         corrupt(gen / "chunks.jsonl", 0.5)
     elif damage == "texts":
         corrupt(gen / "texts.jsonl", 0.3)
-    else:
-        shutil.rmtree(gen / "bm25")
+    elif damage == "lexical":
+        (gen / "lexical.json").unlink()
+    else:  # a word-index segment lost
+        segment = json.loads((gen / "lexical.json").read_text(encoding="utf-8"))["segments"][0]
+        shutil.rmtree(Path(settings.index_dir) / "lexical" / segment)
     result = other_process("""
         health = assistant.index.health()
         lines = []
