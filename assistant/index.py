@@ -43,7 +43,7 @@ from .settings import Settings
 from .types import Chunk, Document
 
 log = logging.getLogger(__name__)
-EMBED_BATCH = 512  # chunks embedded (length-sorted) and written to Chroma per step
+EMBED_BATCH = 2048  # chunks embedded (length-sorted) and written to Chroma per step
 _THREAD_LOCKS: dict[str, threading.RLock] = {}
 _CHROMA_OPEN = threading.Lock()  # chromadb's client cache is not thread-safe: open/forget clients one at a time
 _HELD = threading.local()
@@ -108,6 +108,11 @@ def content_hash(text: str) -> str:
 
 def _vector_id(chunk: Chunk, doc_hash: str) -> str:
     return f"{chunk.chunk_id}@{doc_hash}"
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What is embedded for a passage: its text, preceded by the document title unless it starts with it."""
+    return f"{chunk.title}\n{chunk.text}" if chunk.title and not chunk.text.startswith(chunk.title) else chunk.text
 
 
 def _under(path: str, folders) -> bool:
@@ -564,7 +569,7 @@ class Index:
         collection = self.vectors._collection  # langchain-chroma's chromadb collection: we pass our own vectors
         for i in range(0, len(items), EMBED_BATCH):
             batch = items[i : i + EMBED_BATCH]
-            texts = [f"{c.title}\n{c.text}" if c.title and not c.text.startswith(c.title) else c.text for c, _ in batch]
+            texts = [embedding_text(c) for c, _ in batch]
             # one call per group: sentence-transformers sorts the group by length and pads each sub-batch only
             # to its own longest text; the group is also the unit an interrupted ingest resumes from
             vectors = self.embedder.embed_documents(texts)

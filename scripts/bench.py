@@ -67,7 +67,7 @@ def arcd():
 def part_ingest(work: Path) -> dict:
     from assistant.chunking import chunk_document
     from assistant.embeddings import SentenceEmbedder
-    from assistant.index import Index
+    from assistant.index import Index, embedding_text
     from assistant.settings import Settings
 
     documents, _ = arcd()
@@ -75,7 +75,7 @@ def part_ingest(work: Path) -> dict:
     embedder = SentenceEmbedder(settings)
     index = Index(settings, embedder)
     chunks = [c for d in documents for c in chunk_document(d, settings.chunk_size, settings.chunk_overlap)]
-    texts = [embedder.passage_prefix + c.text for c in chunks]
+    texts = [embedder.passage_prefix + embedding_text(c) for c in chunks]  # exactly what the product embeds
     embedder.model.encode(texts[:64], batch_size=32, normalize_embeddings=True)  # warm both paths alike
     t = time.perf_counter()
     embedder.model.encode(texts, batch_size=32, normalize_embeddings=True)
