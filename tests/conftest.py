@@ -40,3 +40,12 @@ def fake_assistant(settings: Settings, fake_embedder: HashingEmbedder):
     assistant = Assistant(settings, embedder=fake_embedder)
     assistant.ingest(progress=False)
     return assistant
+
+
+def free_port() -> int:
+    """A free TCP port on loopback (for the app or a Chroma server started by a test)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from assistant.settings import PROJECT_ROOT, Settings
+from tests.conftest import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,12 +28,6 @@ Q150 = "كم مشاركا حضر حملات التوعية حول مخاطر ا�
 FOLLOW_UP = "وكم ممثلا حضر الدورات التكوينية؟"
 EVIL = '<script>window.__pwned = 1</script> نص عربي <img src=x onerror="window.__pwned=2"> ${7*7}'
 TIMEOUT = 60_000  # ms
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
@@ -21,23 +20,18 @@ from click.testing import CliRunner
 from assistant.fakes import HashingEmbedder
 from assistant.pipeline import Assistant
 from assistant.settings import PROJECT_ROOT
+from tests.conftest import free_port
 
 Q150 = "كم مشاركا حضر حملات التوعية حول مخاطر الهجرة غير النظامية؟"
 NEW_DOC = "تقرير جديد: افتتحت محطة تحلية مياه البحر في مدينة الداخلة بطاقة إنتاجية تبلغ 37 مليون متر مكعب سنويا."
 Q_NEW = "ما الطاقة الإنتاجية لمحطة تحلية مياه البحر في الداخلة؟"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory):
     chroma = Path(sys.executable).parent / "chroma"
     assert chroma.exists(), "the `chroma` command ships with the chromadb package"
-    port = _free_port()
+    port = free_port()
     data = tmp_path_factory.mktemp("chroma-server")
     proc = subprocess.Popen([str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -135,7 +129,7 @@ def test_a_rebuild_restores_vectors_deleted_on_the_server(remote):
 def test_an_unreachable_server_is_one_clear_line_and_word_search_still_answers(settings, monkeypatch):
     from assistant import cli as cli_module
 
-    down = settings.with_(chroma_url=f"http://127.0.0.1:{_free_port()}")
+    down = settings.with_(chroma_url=f"http://127.0.0.1:{free_port()}")
     dead = Assistant(down, embedder=HashingEmbedder())
     monkeypatch.setattr(cli_module.Context, "assistant", property(lambda self: dead))
     result = CliRunner().invoke(cli_module.main, ["ingest", "--quiet"])
