@@ -29,6 +29,7 @@ import logging
 import os
 import random
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -43,6 +44,8 @@ from .settings import Settings
 from .types import Chunk, Document
 
 log = logging.getLogger(__name__)
+POLL_SECONDS = 1.0  # server mode: how often a reader asks the Chroma server for a newer generation
+GENERATION_ID = "__generation__"  # the record in the documents collection naming the last published generation
 EMBED_BATCH = 2048  # chunks embedded (length-sorted) and written to Chroma per step
 _THREAD_LOCKS: dict[str, threading.RLock] = {}
 _CHROMA_OPEN = threading.Lock()  # chromadb's client cache is not thread-safe: open/forget clients one at a time
@@ -197,6 +200,11 @@ class Index:
         self.dir = Path(settings.index_dir)
         self._vectors = None
         self._refresh_lock = threading.RLock()
+        self._docs_coll = None  # server mode: the documents collection (texts + catalog + generation)
+        self._polled = 0.0
+        self._pulling = False
+        self._seen_remote = ""
+        self.origin = f"{socket.gethostname()}:{self.dir.resolve()}"  # which machine and folder wrote a document
         self.generation = ""  # name of the generation this object serves
         self.problems: list[str] = []  # what was wrong when it was loaded
         self._load()
@@ -256,8 +264,12 @@ class Index:
             return
         self._set(catalog.get("fingerprint", ""), docs, texts, chunks, lexical)
 
-    def refresh(self) -> bool:
-        """Follow a newer generation published by any writer (this or another process)."""
+    def refresh(self, poll: bool = False) -> bool:
+        """Follow a newer generation published by any writer (this or another process; in server mode
+        also one published by another machine through the Chroma server, asked at most every POLL_SECONDS
+        unless ``poll``: a write always asks first)."""
+        if self.remote:
+            self._follow_server(poll)
         if self._current_name() == self.generation:
             return False
         with self._refresh_lock:  # concurrent questions: one thread reloads, the others then see it done
@@ -296,7 +308,7 @@ class Index:
                 fcntl.flock(f, fcntl.LOCK_EX)
                 held.add(key)
                 try:
-                    self.refresh()
+                    self.refresh(poll=True)
                     yield
                 finally:
                     held.discard(key)
@@ -492,7 +504,7 @@ class Index:
             return self._sync(docs, lambda info: True, report, progress, on_progress)
 
     def _sync(self, docs: dict[str, Document], drop: Callable[[DocInfo], bool], report: IngestReport,
-              progress: bool, on_progress, force: bool = False) -> IngestReport:
+              progress: bool, on_progress, force: bool = False, name: str = "", push: bool = True) -> IngestReport:
         """Embed new/changed ``docs``; remove the unlisted ones ``drop`` says so; commit.
 
         ``force``: treat every document as new (a rebuild); vectors already stored are reused."""
@@ -536,7 +548,7 @@ class Index:
         all_chunks = [c for s in sorted(new_docs) for c in chunks_by_source[s]]
         report.total_chunks = len(all_chunks)
         if report.changed or rebuild or force or not self._live_generation():
-            self._commit(new_docs, texts, all_chunks)
+            self._commit(new_docs, texts, all_chunks, name, push)
             self._collect_garbage(set(state.by_vector_id) - set(self.by_vector_id))
         return report
 
@@ -588,9 +600,11 @@ class Index:
                 on_progress(min(i + EMBED_BATCH, len(items)), len(items))
         bar.close()
 
-    def _commit(self, docs: dict[str, DocInfo], texts: dict[str, str], chunks: list[Chunk]) -> None:
+    def _commit(self, docs: dict[str, DocInfo], texts: dict[str, str], chunks: list[Chunk], name: str = "",
+                push: bool = True) -> None:
+        before = self.view().docs
         self.dir.mkdir(parents=True, exist_ok=True)
-        gen = self.dir / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+        gen = self.dir / (name or f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}")
         tmp = gen.with_name(gen.name + ".tmp")
         tmp.mkdir()
         _write_jsonl(tmp / "texts.jsonl", ({"source": s, "text": texts[s]} for s in sorted(docs)))
@@ -608,6 +622,68 @@ class Index:
         os.replace(pointer, self.dir / "CURRENT")  # the switch: atomic
         self._set(self.fingerprint, docs, texts, chunks, lexical)  # what was just written, without re-reading it
         self.generation, self.problems = gen.name, []
+        if self.remote and push:
+            self._push(before, docs, texts, gen.name)
+
+    # ------------------------------------------------------------- server mode: other machines
+    def _docs_collection(self):
+        """Texts and catalog of every document, and the last generation's name, on the Chroma server (vectors of
+        one dimension: records are only fetched by id). Replicas that do not share ``index_dir`` rebuild from it."""
+        if self._docs_coll is None:
+            client = self.vectors._client
+            name = f"{self.settings.chroma_collection}_docs_" + hashlib.sha1(self.fingerprint.encode()).hexdigest()[:12]
+            # no embedding function on purpose: every record comes with its own constant vector, nothing is embedded
+            self._docs_coll = client.get_or_create_collection(name, embedding_function=None, metadata={"hnsw:space": "l2"})
+        return self._docs_coll
+
+    def _push(self, before: dict[str, DocInfo], docs: dict[str, DocInfo], texts: dict[str, str], generation: str) -> None:
+        try:
+            coll = self._docs_collection()
+            changed = [s for s, d in docs.items() if s not in before or before[s].hash != d.hash]
+            for i in range(0, len(changed), 500):
+                part = changed[i : i + 500]
+                coll.upsert(ids=part, documents=[texts[s] for s in part], embeddings=[[1.0]] * len(part),
+                            metadatas=[{"title": docs[s].title or "", "path": docs[s].path or "", "encoding": docs[s].encoding or "",
+                                        "origin": self.origin} for s in part])
+            removed = [s for s in before if s not in docs]
+            if removed:
+                coll.delete(ids=removed)
+            coll.upsert(ids=[GENERATION_ID], documents=[""], embeddings=[[1.0]], metadatas=[{"generation": generation}])
+            self._seen_remote = generation
+        except Exception as exc:
+            raise VectorStoreUnavailable(f"the Chroma server at {self.settings.chroma_url} did not take the catalog "
+                                         f"({exc.__class__.__name__}: {exc}); other machines see this change after the next write"[:400]) from exc
+
+    def _follow_server(self, now: bool = False) -> None:
+        if self._pulling or (not now and time.monotonic() - self._polled < POLL_SECONDS):
+            return
+        self._polled = time.monotonic()
+        try:
+            got = self._docs_collection().get(ids=[GENERATION_ID], include=["metadatas"])
+        except Exception:  # unreachable: serve what is here (dense search reports the problem)
+            return
+        name = got["metadatas"][0].get("generation", "") if got["ids"] else ""
+        if not name or name in (self.generation, self._seen_remote) or (self.dir / name).exists():
+            return
+        self._pulling = True
+        try:
+            with self.write_lock():
+                self._pull(name)
+        finally:
+            self._pulling = False
+
+    def _pull(self, generation: str) -> None:
+        """Make this index hold what the server's documents collection holds (vectors are already there)."""
+        got = self._docs_collection().get(include=["documents", "metadatas"])
+        docs: dict[str, Document] = {}
+        for source, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+            if source == GENERATION_ID:
+                continue
+            mine = meta.get("origin") == self.origin  # a file of this machine keeps its path (and folder syncs)
+            docs[source] = Document(source, text or "", meta.get("title", ""), meta.get("path", "") if mine else f"chroma://{source}",
+                                    meta.get("encoding", ""))
+        self._sync(docs, lambda info: True, IngestReport(), False, None, name=generation, push=False)
+        self._seen_remote = generation
 
     def _collect_garbage(self, dropped: set[str], keep: int = 1) -> None:
         """Drop old generations but the ``keep`` newest before the live one (previous texts stay

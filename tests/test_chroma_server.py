@@ -67,7 +67,8 @@ def _server_ids(settings) -> set[str]:
 
     host, port = settings.chroma_url.rsplit(":", 1)
     client = chromadb.HttpClient(host=host.split("//")[1], port=int(port), settings=ChromaSettings(anonymized_telemetry=False))
-    found = [c for c in client.list_collections() if c.name.startswith(settings.chroma_collection + "_")]
+    found = [c for c in client.list_collections()
+             if c.name.startswith(settings.chroma_collection + "_") and "_docs_" not in c.name]  # the vectors
     return set(found[0].get(include=[])["ids"]) if found else set()
 
 
@@ -148,16 +149,47 @@ def test_an_unreachable_server_is_one_clear_line_and_word_search_still_answers(s
     assert any("cannot be searched" in p for p in stranded.index.problems)
 
 
-def test_a_write_removes_only_the_vectors_it_replaced_from_a_shared_collection(remote, tmp_path):
+def test_a_write_starts_from_the_servers_latest_and_removes_only_what_it_replaced(remote, tmp_path):
     a = Assistant(remote, embedder=HashingEmbedder())
     a.ingest(progress=False)
     other_docs = tmp_path / "other-docs"
     other_docs.mkdir()
     (other_docs / "x_report.txt").write_text(NEW_DOC, encoding="utf-8")
     b = Assistant(remote.with_(docs_dir=other_docs, index_dir=tmp_path / "other-index"), embedder=HashingEmbedder())
-    b.ingest(progress=False)
-    assert a.remove("004_86e43c809a7d70f4.txt")
+    b.ingest(progress=False)  # another machine: takes A's documents from the server, adds its own file
+    assert a.remove("004_86e43c809a7d70f4.txt")  # A's write first follows B's generation, then removes
     ids = _server_ids(remote)
-    assert set(b.index.by_vector_id) <= ids  # the other index's vectors are not "stale" to this one
+    assert {i for i in b.index.by_vector_id if i.startswith("x_report.txt#")} <= ids  # B's vectors survive A's clean-up
     assert not any(i.startswith("004_86e43c809a7d70f4.txt#") for i in ids)
-    assert any(c.source == "x_report.txt" for c, _ in b.index.dense_search(Q_NEW, 5))
+    assert "x_report.txt" in {d.source for d in a.documents()}
+    assert any(c.source == "x_report.txt" for c, _ in a.index.dense_search(Q_NEW, 5))
+
+
+def test_replicas_that_share_only_the_server_follow_each_other(remote, tmp_path, monkeypatch):
+    """Two app replicas on different machines: own documents folder, own index folder, one Chroma server."""
+    from assistant import index as index_module
+
+    monkeypatch.setattr(index_module, "POLL_SECONDS", 0.0)
+    a = Assistant(remote, embedder=HashingEmbedder())
+    a.ingest(progress=False)
+    b_docs = tmp_path / "b-docs"
+    b_docs.mkdir()
+    b_embedder = HashingEmbedder()
+    passages_embedded: list[str] = []
+    original = b_embedder.embed_documents
+    b_embedder.embed_documents = lambda texts: passages_embedded.extend(texts) or original(texts)
+    b = Assistant(remote.with_(docs_dir=b_docs, index_dir=tmp_path / "b-index"), embedder=b_embedder)
+    answer = b.ask(Q150)  # B pulls A's documents from the server: texts and catalog, not vectors
+    assert not answer.refused and "150" in answer.answer
+    assert {d.source for d in b.documents()} == {d.source for d in a.documents()}
+    assert passages_embedded == []  # the vectors were on the server already
+    extra = tmp_path / "outside"
+    extra.mkdir()
+    (extra / "x_report.txt").write_text(NEW_DOC, encoding="utf-8")
+    a.ingest([extra], progress=False)  # A adds a document
+    assert any(h.chunk.source == "x_report.txt" for h in b.ask(Q_NEW).passages)
+    b.ingest(progress=False)  # B syncs its own (empty) folder: documents of other machines are not its to drop
+    assert "x_report.txt" in {d.source for d in b.documents()}
+    assert b.remove("x_report.txt")  # B removes it: A follows
+    assert "x_report.txt" not in {d.source for d in a.documents()}
+    assert "004_86e43c809a7d70f4.txt" in {d.source for d in a.documents()}
