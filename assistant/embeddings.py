@@ -133,6 +133,31 @@ def _prefixes(settings: Settings, model) -> tuple[str, str]:
     return query, passage
 
 
+def _lock_calls(tokenizer):
+    """Serialise calls to one fast tokenizer shared by several users (the embedder and the reader).
+
+    A call sets the tokenizer's truncation and padding for that call; two threads calling with different
+    settings at once make the Rust tokenizer fail ("Already borrowed"). The instance's class is swapped for a
+    subclass whose ``__call__`` holds a lock, so every ``isinstance`` check still holds."""
+    import threading
+
+    from transformers import PreTrainedTokenizerBase
+
+    if not isinstance(tokenizer, PreTrainedTokenizerBase):
+        return None
+    base = type(tokenizer)
+    if getattr(base, "_calls_locked", False):
+        return tokenizer
+    lock = threading.Lock()
+
+    def __call__(self, *args, **kwargs):
+        with lock:
+            return base.__call__(self, *args, **kwargs)
+
+    tokenizer.__class__ = type(base.__name__, (base,), {"__call__": __call__, "_calls_locked": True})
+    return tokenizer
+
+
 class SentenceEmbedder(Embeddings):
     """langchain ``Embeddings`` over a sentence-transformers model, with e5-style prefixes."""
 
@@ -141,6 +166,7 @@ class SentenceEmbedder(Embeddings):
 
         info = info or resolve_model(settings)
         self.model = SentenceTransformer(info.path, device="cpu", local_files_only=True)
+        self.tokenizer = _lock_calls(getattr(self.model[0], "processor", None))  # shared with the reader
         self.query_prefix, self.passage_prefix = _prefixes(settings, self.model)
         self._queries: dict[str, list[float]] = {}  # retrieval and answer scoring embed the same query
         dim = self.model.get_embedding_dimension()

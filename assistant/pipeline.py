@@ -89,8 +89,10 @@ class Assistant:
             try:
                 check_weights(self.settings.reader_dir)
                 base = getattr(getattr(self.embedder, "info", None), "path", "") or resolve_model(self.settings).path
+                shared = shared_encoder(self.embedder)
+                tokenizer = getattr(self.embedder, "tokenizer", None) if shared is not None else None
                 self._reader = reading.ReaderAnswerer(
-                    Reader(base, self.settings.reader_dir, shared=shared_encoder(self.embedder)))
+                    Reader(base, self.settings.reader_dir, shared=shared, tokenizer=tokenizer))
             except (ReaderUnavailable, OSError, ValueError) as exc:
                 self.reader_error = str(exc)
         return self._reader

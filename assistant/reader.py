@@ -181,7 +181,8 @@ def check_weights(weights_dir: Path) -> None:
 class Reader:
     """Loaded reader: ``read(question, passages)`` → spans, best first."""
 
-    def __init__(self, base_path: str | Path, weights_dir: Path = READER_DIR, threads: int | None = None, shared=None):
+    def __init__(self, base_path: str | Path, weights_dir: Path = READER_DIR, threads: int | None = None, shared=None,
+                 tokenizer=None):
         import torch
         from safetensors.torch import load_file
         from transformers import AutoTokenizer
@@ -192,7 +193,8 @@ class Reader:
         try:
             self.card = json.loads(card_path.read_text(encoding="utf-8"))
             self.config = ReaderConfig.from_card(self.card)
-            self.tokenizer = AutoTokenizer.from_pretrained(str(base_path), local_files_only=True)
+            # the embedder's own tokenizer when given (one XLM-R tokenizer is ~290 MB in memory)
+            self.tokenizer = tokenizer or AutoTokenizer.from_pretrained(str(base_path), local_files_only=True)
             self.encoder, self.head = build_model(base_path, self.config, shared)
             state = load_file(str(weights_path))
             head_state = {k.split(".", 1)[1]: v.float() for k, v in state.items() if k.startswith("qa_head.")}

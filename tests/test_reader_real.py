@@ -67,6 +67,34 @@ def test_shared_layers_give_the_same_spans_as_a_standalone_reader(real):
     assert all(abs(x.evidence - y.evidence) < 1e-3 for x, y in zip(a, b, strict=True))
 
 
+def test_the_reader_shares_the_embedders_tokenizer_safely_across_threads(real):
+    """One XLM-R tokenizer (~290 MB) for both, and answers unchanged while other threads embed."""
+    import threading
+
+    assert real.reader.reader.tokenizer is real.embedder.tokenizer
+    question = "كم مشاركا حضر حملات التوعية حول مخاطر الهجرة غير النظامية؟"
+    expected = real.ask(question).short_answer.text
+    errors: list[str] = []
+
+    def embed():
+        for i in range(30):
+            real.embedder.embed_many([f"جملة اختبار رقم {i} عن الهجرة"] * 8)
+
+    def ask():
+        for _ in range(4):
+            try:
+                assert real.ask(question).short_answer.text == expected
+            except Exception as exc:  # "Already borrowed" or a different answer
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=embed) for _ in range(2)] + [threading.Thread(target=ask) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:2]
+
+
 def test_damaged_weights_give_a_clear_message_and_the_sentence_engine_answers(real, tmp_path):
     from assistant.pipeline import Assistant
 
