@@ -73,16 +73,19 @@ def part_ingest(work: Path) -> dict:
     documents, _ = arcd()
     settings = Settings.from_env(index_dir=work / "index")
     embedder = SentenceEmbedder(settings)
-    index = Index(settings, embedder)
     chunks = [c for d in documents for c in chunk_document(d, settings.chunk_size, settings.chunk_overlap)]
     texts = [embedder.passage_prefix + embedding_text(c) for c in chunks]  # exactly what the product embeds
     embedder.model.encode(texts[:64], batch_size=32, normalize_embeddings=True)  # warm both paths alike
-    t = time.perf_counter()
-    embedder.model.encode(texts, batch_size=32, normalize_embeddings=True)
-    raw = time.perf_counter() - t
-    t = time.perf_counter()
-    index.ingest_documents(documents, progress=False)
-    product = time.perf_counter() - t
+    raws, products = [], []
+    for round_ in range(2):  # interleaved, best of two: the machine is noisy
+        t = time.perf_counter()
+        embedder.model.encode(texts, batch_size=32, normalize_embeddings=True)
+        raws.append(time.perf_counter() - t)
+        index = Index(settings.with_(index_dir=work / f"index-{round_}"), embedder)
+        t = time.perf_counter()
+        index.ingest_documents(documents, progress=False)
+        products.append(time.perf_counter() - t)
+    raw, product = min(raws), min(products)
     return {"chunks": len(chunks), "raw_encode_s": round(raw, 2), "product_ingest_s": round(product, 2),
             "ratio": round(raw / product, 3)}
 
