@@ -69,7 +69,7 @@ def test_shared_layers_give_the_same_spans_as_a_standalone_reader(real):
 
 def test_the_reader_shares_the_embedders_tokenizer_safely_across_threads(real):
     """One XLM-R tokenizer (~290 MB) for both, and answers unchanged while other threads embed."""
-    import threading
+    from tests.conftest import run_threads
 
     assert real.reader.reader.tokenizer is real.embedder.tokenizer
     question = "كم مشاركا حضر حملات التوعية حول مخاطر الهجرة غير النظامية؟"
@@ -87,11 +87,7 @@ def test_the_reader_shares_the_embedders_tokenizer_safely_across_threads(real):
             except Exception as exc:  # "Already borrowed" or a different answer
                 errors.append(repr(exc))
 
-    threads = [threading.Thread(target=embed) for _ in range(2)] + [threading.Thread(target=ask) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads(embed, embed, ask, ask)
     assert not errors, errors[:2]
 
 

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from assistant.eval_io import load_questions
 from assistant.fakes import HashingEmbedder
 from assistant.pipeline import Assistant, QuestionError
+from tests.conftest import run_threads
 from tests.reliability.conftest import corrupt, vector_count
 
 NEW_DOC = "تقرير جديد عن مكتبة الفسيفساء في مدينة شفشاون وعدد زوارها الذي بلغ سبعة آلاف زائر. " * 12
@@ -83,7 +84,6 @@ def test_a_document_ingested_from_elsewhere_survives_its_file_and_folder_syncs(f
 
 
 def test_writes_from_threads_are_serialised(fake_assistant, docs):
-    import threading
 
     for i in range(4):
         (docs / f"t{i}.txt").write_text(f"وثيقة رقم {i} عن موضوع مختلف تماما. " * 20, encoding="utf-8")
@@ -120,11 +120,7 @@ def test_threads_reopening_and_searching_chroma_never_see_a_half_open_store(fake
             except Exception as exc:  # any failure is the bug
                 errors.append(repr(exc))
 
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads(*[worker] * 6)
     assert not errors, errors[:3]
 
 
@@ -351,11 +347,7 @@ def test_questions_during_writes_in_the_same_process_read_one_generation(fake_as
             except Exception as exc:  # any failure is the bug
                 errors.append(repr(exc))
 
-    threads = [threading.Thread(target=writer)] + [threading.Thread(target=asker) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads(writer, asker, asker, asker)
     assert answered > 10 and not errors, errors[:3]
 
 
