@@ -109,6 +109,11 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def _vector_ids(chunks: list[Chunk], docs: dict) -> list[str]:
+    """Every chunk's vector id, in chunk order (the keys of Chroma and of the word index)."""
+    return [_vector_id(c, docs[c.source].hash) for c in chunks]
+
+
 def _vector_id(chunk: Chunk, doc_hash: str) -> str:
     return f"{chunk.chunk_id}@{doc_hash}"
 
@@ -151,7 +156,7 @@ class Snapshot:
         self.fingerprint_stored = fingerprint
         self.docs, self.texts, self.chunks, self.lexical = docs, texts, chunks, lexical
         self.by_id = {c.chunk_id: c for c in chunks}
-        self.by_vector_id = {_vector_id(c, docs[c.source].hash): c for c in chunks}
+        self.by_vector_id = dict(zip(_vector_ids(chunks, docs), chunks, strict=True))
 
     @property
     def is_empty(self) -> bool:
@@ -248,7 +253,7 @@ class Index:
                       for r in _read_jsonl(gen / "chunks.jsonl")]
             if sum(d.chunks for d in docs.values()) != len(chunks) or set(texts) != set(docs):
                 raise ValueError("catalog, chunks and texts disagree")
-            keys = [_vector_id(c, docs[c.source].hash) for c in chunks]
+            keys = _vector_ids(chunks, docs)
             if (gen / "lexical.json").exists():
                 names = json.loads((gen / "lexical.json").read_text(encoding="utf-8"))["segments"]
                 lexical = LexicalIndex.load(self.dir / "lexical", names, keys)
@@ -610,7 +615,7 @@ class Index:
         _write_jsonl(tmp / "texts.jsonl", ({"source": s, "text": texts[s]} for s in sorted(docs)))
         _write_jsonl(tmp / "chunks.jsonl", ({k: v for k, v in asdict(c).items() if k != "text"} for c in chunks))
         # the word index: only passages new to it are indexed (one small segment); segments are shared by generations
-        keys = [_vector_id(c, docs[c.source].hash) for c in chunks]
+        keys = _vector_ids(chunks, docs)
         lexical, _ = self.lexical.update(keys, {k: c.text for k, c in zip(keys, chunks, strict=True)})
         names = lexical.save(self.dir / "lexical")
         (tmp / "lexical.json").write_text(json.dumps({"segments": names}), encoding="utf-8")
