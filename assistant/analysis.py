@@ -24,6 +24,19 @@ _LIST = re.compile(
 )
 
 
+# question words dropped when a previous question becomes the topic of a follow-up (normalised)
+_ASKING = frozenset(arabic.normalize(w) for w in """من ما ماذا متى متي أين اين كيف كم لماذا هل أي اي ماهو ماهي
+    ومن وما وماذا ومتى وأين وكيف وكم ولماذا وهل هو هي هم
+    who whom whose what which when where why how many much is are was were did does do the""".split()) | set(
+    arabic.DIALECT_QUESTION_WORDS)
+_WORD = re.compile(r"\w+")
+
+
+def topic_of(question: str) -> str:
+    """A question without its question words and punctuation: «من نظم اليوم التواصلي؟» → «نظم اليوم التواصلي»."""
+    return " ".join(w for w in _WORD.findall(question) if arabic.normalize(w) not in _ASKING)
+
+
 def question_type(question: str) -> str:
     """number / date / person / place / other (dialect question words mapped to MSA first)."""
     q = " ".join(arabic.DIALECT_QUESTION_WORDS.get(w, w) for w in arabic.normalize(question).split())
@@ -46,7 +59,7 @@ def has_content(question: str) -> bool:
 class Analysis:
     question: str  # as asked
     query: str  # what retrieval searches with: the question, completed from the last turn for a follow-up
-    reader_question: str  # what the reader reads: a follow-up is prefixed with the previous question
+    reader_question: str  # what the reader reads: a follow-up, then the topic of the previous question
     normalized: str
     terms: tuple[str, ...]  # content words (normalised)
     kind: str  # number / date / person / place / other
@@ -61,7 +74,7 @@ def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
     return Analysis(
         question=question,
         query=query,
-        reader_question=f"{history[-1][0]} {question}" if follow_up else question,
+        reader_question=f"{question} {topic_of(history[-1][0])}".strip() if follow_up else question,
         normalized=arabic.normalize(question),
         terms=tuple(arabic.content_words(question)),
         kind=question_type(question),

@@ -23,10 +23,11 @@ from .analysis import Analysis
 from .extractive import QUESTION_FRAME, type_match
 
 MODEL_FILE = "refusal.json"
+SELECTOR_FILE = "selector.json"  # which passage's span answers (a linear score over the same features)
 FEATURES = (
     "evidence", "span_score", "null_score", "margin", "passage_rank", "dense_rank", "lexical_rank",
     "coverage_passage", "coverage_quote", "idf_coverage_passage", "idf_coverage_quote", "unknown_terms",
-    "type_match", "span_chars",
+    "type_match", "span_chars", "gap", "missing_idf_passage", "missing_idf_quote",
 )
 
 
@@ -45,6 +46,12 @@ def _coverage(words: Sequence[str], text: str, weight: Callable[[str], float]) -
     return sum(hit) / len(words), sum(w for w, h in zip(weights, hit, strict=True) if h) / total
 
 
+def _missing_idf(words: Sequence[str], text: str, idf: Callable[[str], float], top: float) -> float:
+    """The rarest question word the text lacks, as a share of the highest idf (0: it lacks none)."""
+    have = set(arabic.terms(text))
+    return max((idf(w) for w in words if not arabic.covers(w, have)), default=0.0) / top
+
+
 def features(analysis: Analysis, reading, hits: Sequence, texts: dict[str, str],
              doc_freq: Callable[[str], int], passages: int) -> dict[str, float]:
     """The feature vector of one reading (``reading.Reading``) of ``hits``."""
@@ -57,8 +64,10 @@ def features(analysis: Analysis, reading, hits: Sequence, texts: dict[str, str],
         return math.log((passages + 1) / (df(w) + 0.5))
 
     hit = reading.hit
-    passage = hit.chunk.text
     doc = texts[hit.chunk.source]
+    read = reading.passage
+    passage = doc[read.start : read.end] if read is not None else hit.chunk.text
+    ranked = read.hits if read is not None else (hit,)
     quote = doc[reading.quote_start : reading.quote_end]
     cov_p, idf_p = _coverage(words, passage, idf)
     cov_q, idf_q = _coverage(words, quote, idf)
@@ -71,8 +80,8 @@ def features(analysis: Analysis, reading, hits: Sequence, texts: dict[str, str],
         "null_score": reading.null_score,
         "margin": max(0.0, min(10.0, reading.margin)),
         "passage_rank": math.log1p(reading.passage_rank),
-        "dense_rank": math.log1p(hit.dense_rank) if hit.dense_rank is not None else rank_cap,
-        "lexical_rank": math.log1p(hit.lexical_rank) if hit.lexical_rank is not None else rank_cap,
+        "dense_rank": _best_rank([h.dense_rank for h in ranked], rank_cap),
+        "lexical_rank": _best_rank([h.lexical_rank for h in ranked], rank_cap),
         "coverage_passage": cov_p,
         "coverage_quote": cov_q,
         "idf_coverage_passage": idf_p,
@@ -80,7 +89,15 @@ def features(analysis: Analysis, reading, hits: Sequence, texts: dict[str, str],
         "unknown_terms": unknown,
         "type_match": kind_fit,
         "span_chars": math.log1p(reading.end - reading.start),
+        "gap": max(-10.0, min(10.0, reading.margin)),  # signed: below 0 when another passage's span scores higher
+        "missing_idf_passage": _missing_idf(words, passage, idf, math.log((passages + 1) / 0.5)),
+        "missing_idf_quote": _missing_idf(words, quote, idf, math.log((passages + 1) / 0.5)),
     }
+
+
+def _best_rank(ranks: Sequence[int | None], cap: float) -> float:
+    known = [r for r in ranks if r is not None]
+    return math.log1p(min(known)) if known else cap
 
 
 @dataclass(frozen=True)
@@ -150,3 +167,31 @@ def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], names: Sequence
             break
     return AnswerabilityModel(tuple(names), tuple(mean.tolist()), tuple(scale.tolist()),
                               tuple(w[:-1].tolist()), float(w[-1]), dict(card or {}))
+
+
+def fit_choice(groups: Sequence[Sequence[dict[str, float]]], targets: Sequence[int], names: Sequence[str] = FEATURES,
+               l2: float = 1.0, iterations: int = 50, card: dict | None = None) -> AnswerabilityModel:
+    """Conditional logit (a softmax over each question's candidates) by Newton's method: the candidate
+    ``targets[i]`` of group ``i`` should score highest. The model's ``logit`` is the score (its bias is 0)."""
+    import numpy as np
+
+    xs = [np.array([[c[n] for n in names] for c in g], dtype=float) for g in groups]
+    allx = np.vstack(xs)
+    mean, scale = allx.mean(0), allx.std(0)
+    scale[scale < 1e-9] = 1.0
+    zs = [(x - mean) / scale for x in xs]
+    w = np.zeros(len(names))
+    for _ in range(iterations):
+        grad, hess = l2 * w, np.diag(np.full(len(names), l2 + 1e-9))
+        for z, t in zip(zs, targets, strict=True):
+            s = z @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            grad += z.T @ p - z[t]
+            hess += z.T @ (np.diag(p) - np.outer(p, p)) @ z
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return AnswerabilityModel(tuple(names), tuple(mean.tolist()), tuple(scale.tolist()), tuple(w.tolist()), 0.0,
+                              dict(card or {}))

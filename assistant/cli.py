@@ -249,8 +249,10 @@ SHARED_TRAIN = Path(__file__).resolve().parent.parent.parent / "shared" / "train
               help="Held-out SQuAD-format file measured into the model card (never trained on).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None, help="Default: assistant/models/reader/.")
 @click.option("--seed", type=int, default=13, show_default=True)
-@click.option("--first-trained-layer", type=int, default=4, show_default=True, help="Layers below stay frozen (cached).")
-@click.option("--arabic-epochs", type=int, default=3, show_default=True)
+@click.option("--first-trained-layer", type=int, default=2, show_default=True, help="Layers below stay frozen (cached).")
+@click.option("--arabic-epochs", type=int, default=5, show_default=True)
+@click.option("--resample-negatives/--fixed-negatives", default=True, show_default=True,
+              help="A fresh hard negative per ARCD question and epoch (else one same-article + one retrieved).")
 @click.option("--squad-questions", type=int, default=0, help="Sample this many SQuAD questions (0: all).")
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--lr", type=float, default=8e-5, show_default=True)
@@ -258,7 +260,7 @@ SHARED_TRAIN = Path(__file__).resolve().parent.parent.parent / "shared" / "train
 @click.option("--eval-limit", type=int, default=0, help="Measure on the first N held-out questions only (0: all).")
 @click.pass_obj
 def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, first_trained_layer, arabic_epochs,
-                 squad_questions, batch_size, lr, max_minutes, eval_limit):
+                 resample_negatives, squad_questions, batch_size, lr, max_minutes, eval_limit):
     """Train the span reader (top e5 layers + head) and write weights + model card."""
     from .embeddings import SentenceEmbedder, resolve_model
     from .reader import CARD_FILE, READER_DIR, Reader, ReaderConfig
@@ -267,7 +269,7 @@ def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, firs
     out_dir = out_dir or READER_DIR
     ts = TrainSettings(arcd_train=arcd_train or "", squad=squad or "", eval_file=eval_file or "", out_dir=str(out_dir),
                        seed=seed, config=ReaderConfig(first_trained_layer=first_trained_layer),
-                       arabic_epochs=arabic_epochs, squad_questions=squad_questions, batch_size=batch_size, lr=lr,
+                       arabic_epochs=arabic_epochs, resample_negatives=resample_negatives, squad_questions=squad_questions, batch_size=batch_size, lr=lr,
                        max_minutes=max_minutes)
 
     def run():

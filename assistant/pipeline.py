@@ -43,6 +43,7 @@ class Assistant:
         self._reader = reading.ReaderAnswerer(reader) if reader is not None else None
         self.reader_error = ""  # why the reader is not used (shown once as a notice)
         self._answerability = None  # AnswerabilityModel, False when absent or unreadable
+        self._selector = None  # passage selector (AnswerabilityModel), False when absent or unreadable
         self.answerability_error = ""
 
     # ----------------------------------------------------------- components
@@ -97,32 +98,61 @@ class Assistant:
                 self.reader_error = str(exc)
         return self._reader
 
+    def _load_model(self, file_name: str):
+        from .answerability import AnswerabilityModel
+
+        path = Path(self.settings.reader_dir) / file_name
+        try:
+            return AnswerabilityModel.load(path) if path.is_file() else False
+        except ValueError as exc:
+            self.answerability_error = str(exc)
+            return False
+
     @property
     def answerability(self):
         """The learned refusal model shipped beside the reader's weights, or None (evidence threshold alone)."""
         if self._answerability is None:
-            from .answerability import MODEL_FILE, AnswerabilityModel
+            from .answerability import MODEL_FILE
 
-            path = Path(self.settings.reader_dir) / MODEL_FILE
-            try:
-                self._answerability = AnswerabilityModel.load(path) if path.is_file() else False
-            except ValueError as exc:
-                self._answerability = False
-                self.answerability_error = str(exc)
+            self._answerability = self._load_model(MODEL_FILE)
         return self._answerability or None
 
-    def judge(self, analysis: Analysis, found: reading.Reading, hits: Sequence[Hit], view=None) -> tuple[bool, dict]:
-        """Answer or refuse a reading: the learned model for Arabic questions, the evidence threshold otherwise."""
+    @property
+    def selector(self):
+        """The learned passage selector shipped beside the reader's weights, or None (highest evidence wins)."""
+        if self._selector is None:
+            from .answerability import SELECTOR_FILE
+
+            self._selector = self._load_model(SELECTOR_FILE)
+        return self._selector or None
+
+    def choose(self, analysis: Analysis, candidates: Sequence[reading.Reading], view=None
+               ) -> tuple[reading.Reading | None, dict | None]:
+        """Which passage's span answers, and its features: the learned selector for Arabic questions, else the
+        highest evidence. Features are computed once here and reused by ``judge``."""
         from . import answerability
 
+        if not candidates:
+            return None, None
         view = view or self.index.view()
+        model, selector = self.answerability, self.selector
+        if analysis.language != "ar" or (model is None and selector is None):
+            return max(candidates, key=lambda r: r.evidence), None
+        lexical = view.lexical
+        feats = [answerability.features(analysis, c, (), view.texts, lexical.doc_freq, max(lexical.size, 1))
+                 for c in candidates]
+        if selector is None:
+            k = max(range(len(candidates)), key=lambda i: candidates[i].evidence)
+        else:
+            k = max(range(len(candidates)), key=lambda i: selector.logit(feats[i]))
+        return candidates[k], feats[k]
 
+    def judge(self, analysis: Analysis, found: reading.Reading, feats: dict | None = None) -> tuple[bool, dict]:
+        """Answer or refuse a reading: the learned model for Arabic questions, the evidence threshold otherwise."""
         debug: dict = {"evidence": round(found.evidence, 4)}
         model = self.answerability
-        if model is None or analysis.language != "ar":
+        if model is None or analysis.language != "ar" or feats is None:
             return found.evidence >= self.settings.reader_threshold, debug
-        lexical = view.lexical
-        feats = answerability.features(analysis, found, hits, view.texts, lexical.doc_freq, max(lexical.size, 1))
         p = model.probability(feats)
         debug.update(answerable=round(p, 4), features={k: round(v, 4) for k, v in feats.items()})
         return p >= self.settings.reader_min_confidence, debug
@@ -266,8 +296,8 @@ class Assistant:
         texts = view.texts
         reader = self.reader if engine == "reader" else None
         if reader is not None:
-            found = reader.read(analysis, hits, texts)
-            ok, debug = self.judge(analysis, found, hits, view) if found else (False, {"evidence": None})
+            found, feats = self.choose(analysis, reader.candidates(analysis, hits, texts), view)
+            ok, debug = self.judge(analysis, found, feats) if found else (False, {"evidence": None})
             debug["query"] = analysis.query
             if not ok:
                 return Answer(question, self.text("refusal"), True, (), tuple(hits), mode="reader", debug=debug)

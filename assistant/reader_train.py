@@ -46,7 +46,8 @@ class TrainSettings:
     config: ReaderConfig = field(default_factory=ReaderConfig)
     arabic_epochs: int = 3
     squad_questions: int = 0  # 0: all
-    negatives_per_question: int = 2  # ARCD: same-article + retrieved
+    negatives_per_question: int = 2  # ARCD: same-article + retrieved (when not resampled)
+    resample_negatives: bool = True  # ARCD: one fresh negative per question and epoch (see train)
     squad_negative_share: float = 0.3  # share of SQuAD questions that also get a same-article negative
     batch_size: int = 16
     lr: float = 8e-5
@@ -121,24 +122,26 @@ def same_article_negatives(examples: list[Example], rng: random.Random, share: f
     return out
 
 
-def retrieved_negatives(examples: list[Example], embedder, question_prefix_free: bool = True) -> list[Example]:
-    """Each question with the best-ranked wrong paragraph by dense retrieval (over all paragraphs)."""
+def retrieved_negatives(examples: list[Example], embedder, picks: tuple[int, ...] = (0,)) -> list[list[Example]]:
+    """For each pick k, each question with its (k+1)-th best-ranked wrong paragraph by dense retrieval
+    (over all paragraphs; the embedder is queried once)."""
     import numpy as np
 
     paragraphs = list(dict.fromkeys(e.context for e in examples))
     answered = [e for e in examples if e.answers]
     if not answered:
-        return []
+        return [[] for _ in picks]
     pv = np.asarray(embedder.embed_many(paragraphs))
     qv = np.asarray(embedder.embed_many([e.question for e in answered], as_query=True))
     order = np.argsort(-(qv @ pv.T), axis=1)
-    out = []
+    out: list[list[Example]] = [[] for _ in picks]
     for e, row in zip(answered, order, strict=True):
-        for k in row[:5]:
-            p = paragraphs[int(k)]
-            if p != e.context and not _holds(p, e.answers):
-                out.append(Example(e.qid + "-nr", e.question, p, origin=e.origin + "-negative-retrieved", article=e.article))
-                break
+        wrong = [paragraphs[int(k)] for k in row[: 8]]
+        wrong = [p for p in wrong if p != e.context and not _holds(p, e.answers)]
+        for slot, k in enumerate(picks):
+            if k < len(wrong):
+                out[slot].append(Example(f"{e.qid}-nr{k}", e.question, wrong[k], origin=e.origin + "-negative-retrieved",
+                                         article=e.article))
     return out
 
 
@@ -261,10 +264,20 @@ def train(ts: TrainSettings, base_path: str, embedder=None, log=print) -> dict:
     if ts.squad_questions and len(squad) > ts.squad_questions:
         squad = rng.sample(squad, ts.squad_questions)
     negatives = []
-    if arcd:
+    if arcd and ts.resample_negatives:
+        # one fresh negative per question and Arabic epoch, alternating: a random other paragraph of its
+        # article (even epochs) and the next wrongly retrieved paragraph (odd epochs)
+        odd = list(range(1, ts.arabic_epochs, 2))
+        retrieved = retrieved_negatives(arcd, embedder, tuple(range(len(odd)))) if embedder is not None else []
+        for epoch in range(ts.arabic_epochs):
+            if epoch % 2 == 0:
+                negatives += same_article_negatives(arcd, rng)
+            elif retrieved:
+                negatives += retrieved[odd.index(epoch)]
+    elif arcd:
         negatives += same_article_negatives(arcd, rng)
         if embedder is not None and ts.negatives_per_question >= 2:
-            negatives += retrieved_negatives(arcd, embedder)
+            negatives += retrieved_negatives(arcd, embedder)[0]
     if squad:
         negatives += same_article_negatives(squad, rng, ts.squad_negative_share)
     examples = arcd * ts.arabic_epochs + squad + negatives

@@ -18,6 +18,17 @@ MAX_QUOTE_CHARS = 320
 
 
 @dataclass(frozen=True)
+class Passage:
+    """What the reader reads: retrieved chunks of one document, merged where they overlap or touch."""
+
+    source: str
+    start: int
+    end: int
+    hits: tuple[Hit, ...]  # rank order
+    rank: int  # of its best hit among all hits, from 0
+
+
+@dataclass(frozen=True)
 class Reading:
     """The best span, in document offsets, with its passage and supporting sentence(s)."""
 
@@ -32,6 +43,7 @@ class Reading:
     null_score: float = 0.0  # its window's no-answer score
     margin: float = 10.0  # evidence over the best span of any other passage
     passage_rank: int = 0  # of its passage among the hits, from 0
+    passage: Passage | None = None  # what was read (None: the hit's chunk alone)
 
 
 def _trim(text: str, a: int, b: int) -> tuple[int, int]:
@@ -60,6 +72,39 @@ def supporting_quote(text: str, start: int, end: int, limit: int = MAX_QUOTE_CHA
     return a, b
 
 
+def passages_of(hits: list[Hit]) -> list[Passage]:
+    """Hits as passages, best first: a chunk overlapping (or touching) an earlier one of its document joins it,
+    so an answer at a chunk boundary is read whole and no text is read twice."""
+    groups: list[list] = []  # [source, start, end, hits, rank]
+    for rank, hit in enumerate(hits):
+        c = hit.chunk
+        for g in groups:
+            if g[0] == c.source and c.start <= g[2] and c.end >= g[1]:
+                g[1], g[2] = min(g[1], c.start), max(g[2], c.end)
+                g[3].append(hit)
+                break
+        else:
+            groups.append([c.source, c.start, c.end, [hit], rank])
+    merged = True
+    while merged:  # a later chunk may bridge two earlier groups of one document
+        merged = False
+        for i, g in enumerate(groups):
+            for h in groups[i + 1 :]:
+                if g[0] == h[0] and h[1] <= g[2] and h[2] >= g[1]:
+                    g[1], g[2], g[3] = min(g[1], h[1]), max(g[2], h[2]), g[3] + h[3]
+                    groups.remove(h)
+                    merged = True
+                    break
+            if merged:
+                break
+    return [Passage(src, a, b, tuple(hs), rank) for src, a, b, hs, rank in groups]
+
+
+def _citing_hit(passage: Passage, start: int, end: int) -> Hit:
+    """The passage's chunk that holds most of ``[start, end)`` (the one a citation opens)."""
+    return max(passage.hits, key=lambda h: (min(end, h.chunk.end) - max(start, h.chunk.start), -passage.hits.index(h)))
+
+
 class ReaderAnswerer:
     """Reads passages with the trained reader; list questions may take a longer span."""
 
@@ -67,22 +112,36 @@ class ReaderAnswerer:
         self.reader = reader
         self.list_answer_tokens = list_answer_tokens
 
-    def read(self, analysis: Analysis, hits: list[Hit], texts: dict[str, str]) -> Reading | None:
+    def candidates(self, analysis: Analysis, hits: list[Hit], texts: dict[str, str]) -> list[Reading]:
+        """The best span of each passage (one batched pass over all of them), in passage order."""
         if not hits:
-            return None
+            return []
+        passages = passages_of(hits)
         limit = self.list_answer_tokens if analysis.is_list else None
-        spans = self.reader.read(analysis.reader_question, [h.chunk.text for h in hits], limit)
-        for span in spans:
-            hit = hits[span.passage]
-            doc = texts[hit.chunk.source]
-            a, b = _trim(doc, hit.chunk.start + span.start, hit.chunk.start + span.end)
-            if b <= a:
+        spans = self.reader.read(analysis.reader_question, [texts[p.source][p.start : p.end] for p in passages], limit)
+        best: dict[int, tuple] = {}
+        for span in spans:  # best evidence first
+            if span.passage in best:
                 continue
-            qa, qb = supporting_quote(doc, a, b)
-            other = max((s.evidence for s in spans if s.passage != span.passage), default=span.evidence - 10.0)
-            return Reading(hit, a, b, span.evidence, qa, qb, len(spans), span.score, span.null,
-                           span.evidence - other, span.passage)
-        return None
+            p = passages[span.passage]
+            doc = texts[p.source]
+            a, b = _trim(doc, p.start + span.start, p.start + span.end)
+            if b > a:
+                best[span.passage] = (span, a, b)
+        out = []
+        for k in sorted(best):
+            span, a, b = best[k]
+            p = passages[k]
+            qa, qb = supporting_quote(texts[p.source], a, b)
+            other = max((s.evidence for j, (s, _, _) in best.items() if j != k), default=span.evidence - 10.0)
+            out.append(Reading(_citing_hit(p, qa, qb), a, b, span.evidence, qa, qb, len(spans), span.score, span.null,
+                               span.evidence - other, p.rank, p))
+        return out
+
+    def read(self, analysis: Analysis, hits: list[Hit], texts: dict[str, str]) -> Reading | None:
+        """The candidate with the highest evidence (the pipeline may choose with a learned selector instead)."""
+        found = self.candidates(analysis, hits, texts)
+        return max(found, key=lambda r: r.evidence) if found else None
 
 
 def compose(reading: Reading, texts: dict[str, str]) -> tuple[str, tuple[Citation, ...], ShortAnswer]:

@@ -48,24 +48,32 @@ def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: s
         started = time.perf_counter()
         analysis = analyse(row.question)
         hits = assistant.retrieve(analysis)
-        found = assistant.reader.read(analysis, hits, texts)
-        if found is None:
-            short, answer, feats = "", "", None
-        else:
-            answer, _, sa = reading.compose(found, texts)
-            short = sa.text
-            feats = answerability.features(analysis, found, hits, texts, lexical.doc_freq, max(lexical.size, 1))
+        candidates = []
+        for c in assistant.reader.candidates(analysis, hits, texts):
+            answer, _, sa = reading.compose(c, texts)
+            candidates.append({
+                "features": answerability.features(analysis, c, hits, texts, lexical.doc_freq, max(lexical.size, 1)),
+                "gold": c.hit.chunk.source in row.gold_docs,
+                **score(sa.text, answer, row.expected_answers),
+            })
+        found = max(candidates, key=lambda c: c["features"]["evidence"], default=None)
         out.append({
             "id": row.id, "run": label, "source": row.gold_docs[0] if row.gold_docs else "",
-            "evidence": found.evidence if found else None, "features": feats, "language": analysis.language,
-            "f1": metrics.token_f1(short, row.expected_answers) if row.expected_answers else None,
-            "em": metrics.exact_match(short, row.expected_answers) if row.expected_answers else None,
-            "contained": metrics.containment(answer, row.expected_answers) if row.expected_answers else None,
+            "evidence": found["features"]["evidence"] if found else None, "features": found["features"] if found else None,
+            "language": analysis.language, "candidates": candidates,
+            **{k: found[k] if found else (0.0 if row.expected_answers else None) for k in ("f1", "em", "contained")},
             "latency_ms": (time.perf_counter() - started) * 1000,
         })
         if (i + 1) % 100 == 0:
             print(f"  {label}: {i + 1}/{len(rows)}", file=sys.stderr)
     return out, assistant.embedder
+
+
+def score(short: str, answer: str, expected) -> dict:
+    if not expected:
+        return {"f1": None, "em": None, "contained": None}
+    return {"f1": metrics.token_f1(short, expected), "em": metrics.exact_match(short, expected),
+            "contained": metrics.containment(answer, expected)}
 
 
 def refused(rec: dict, t: float) -> bool:

@@ -1,4 +1,5 @@
-"""Train the answerability (refusal) model on reader records, measure it on records it never saw.
+"""Train the passage selector and the answerability (refusal) model on reader records; measure both on
+records they never saw.
 
     python scripts/calibrate_reader.py --squad ../shared/train/arcd-train.json --out runs/features-train
     python scripts/calibrate_reader.py --squad ../shared/train/arcd-test.json  --out runs/features-test
@@ -6,13 +7,16 @@
 
 Each records file holds a full run (every paragraph indexed: the answer is there) and a near-miss
 probe (half of each article's paragraphs indexed: questions of the removed half must be refused).
-Labels: 1 = the fact is in the index, 0 = near-miss. The model (``assistant/answerability.py``) is
+Every record holds the reader's best span of each retrieved passage (its candidates). First the
+selector (a softmax over a question's candidates, ``answerability.fit_choice``) learns which candidate
+answers: the gold paragraph's, where it was retrieved. Each record then keeps its selected candidate.
+Labels: 1 = the fact is in the index, 0 = near-miss. Both models (``assistant/answerability.py``) are
 fitted on --train only (ARCD-train: the reader's own training questions), then:
   * the threshold is chosen on --test's curve as the issue asks (near-miss refusal as high as possible
     with false refusals ≤ 3 % on the full run and ≤ 5 % on the probe), and a two-fold check chooses it
     on half of the test articles and reports the other half;
   * the reader's evidence threshold alone is measured the same way, for comparison.
-Writes ``refusal.json`` (weights + card with data, counts and metrics) into --model-dir.
+Writes ``selector.json`` and ``refusal.json`` (weights + card with data, counts and metrics) into --model-dir.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answerability import FEATURES, MODEL_FILE, fit  # noqa: E402
+from assistant.answerability import FEATURES, MODEL_FILE, SELECTOR_FILE, fit, fit_choice  # noqa: E402
 from assistant.reader import READER_DIR  # noqa: E402
 
 
@@ -45,6 +49,42 @@ def load(folder: Path) -> list[dict]:
         r.setdefault("run", "full" if i < half else "probe")
         r["label"] = 1 if r["run"] == "full" or paragraph_of(r["source"]) % 2 == 0 else 0
     return recs
+
+
+def selector_rows(recs: list[dict]) -> tuple[list[list[dict]], list[int]]:
+    """Arabic records whose gold paragraph was retrieved: its candidate (best F1 among gold ones) is the target."""
+    groups, targets = [], []
+    for r in recs:
+        cands = r.get("candidates") or []
+        gold = [i for i, c in enumerate(cands) if c["gold"]]
+        if r.get("language", "ar") != "ar" or len(cands) < 2 or not gold:
+            continue
+        groups.append([c["features"] for c in cands])
+        targets.append(max(gold, key=lambda i: (cands[i]["f1"] or 0.0, cands[i]["features"]["evidence"])))
+    return groups, targets
+
+
+def select(recs: list[dict], selector) -> dict:
+    """Each Arabic record keeps its selected candidate (features and scores); returns selection metrics."""
+    chosen_gold = top_gold = any_gold = n = 0
+    for r in recs:
+        cands = r.get("candidates") or []
+        if not cands:
+            continue
+        by_evidence = max(cands, key=lambda c: c["features"]["evidence"])
+        pick = by_evidence
+        if selector is not None and r.get("language", "ar") == "ar":
+            pick = max(cands, key=lambda c: selector.logit(c["features"]))
+        r.update(features=pick["features"], evidence=pick["features"]["evidence"],
+                 f1=pick["f1"], em=pick["em"], contained=pick["contained"])
+        if r["run"] == "full":
+            n += 1
+            chosen_gold += pick["gold"]
+            top_gold += by_evidence["gold"]
+            any_gold += any(c["gold"] for c in cands)
+    n = max(n, 1)
+    return {"gold_passage_chosen": round(chosen_gold / n, 4), "gold_passage_by_evidence": round(top_gold / n, 4),
+            "gold_passage_read": round(any_gold / n, 4)}
 
 
 def usable(r: dict) -> bool:
@@ -112,6 +152,10 @@ def main(argv=None) -> int:
     parser.add_argument("--l2", type=float, default=1.0)
     args = parser.parse_args(argv)
     train, test = load(Path(args.train)), load(Path(args.test))
+    groups, targets = selector_rows(train)
+    selector = fit_choice(groups, targets, FEATURES, l2=args.l2) if groups else None
+    selection = {"train": select(train, selector), "test": select(test, selector)}
+    print("selection:", json.dumps(selection))
     rows = [r for r in train if usable(r)]
     model = fit([r["features"] for r in rows], [r["label"] for r in rows], FEATURES, l2=args.l2)
 
@@ -120,11 +164,12 @@ def main(argv=None) -> int:
     learned = choose(test, scorer(model))
     baseline = choose(test, evidence)
     result = {
+        "selection": selection,
         "learned": {"chosen_on_test": learned, "two_fold_heldout": two_fold(test, scorer(model)),
                     "threshold_from_train": test_at_train_pick},
         "evidence_only": {"chosen_on_test": baseline, "two_fold_heldout": two_fold(test, evidence)},
     }
-    for name, block in result.items():
+    for name, block in list(result.items())[1:]:
         print(f"{name}:")
         for key, value in block.items():
             print(f"  {key}: {json.dumps(value)}")
@@ -154,6 +199,15 @@ def main(argv=None) -> int:
     model = type(model)(model.names, model.mean, model.scale, model.weights, model.bias, card)
     path = Path(args.model_dir) / MODEL_FILE
     model.save(path)
+    if selector is not None:
+        selector_card = {"command": card["command"], "what": "conditional logit: which retrieved passage's span answers "
+                         "(Arabic questions; the highest evidence otherwise)",
+                         "trained_on": {"records": portable(args.train), "questions": len(groups)},
+                         "l2": args.l2, "measured_on": {"records": portable(args.test)}, "metrics": selection}
+        selector = type(selector)(selector.names, selector.mean, selector.scale, selector.weights, 0.0, selector_card)
+        selector.save(Path(args.model_dir) / SELECTOR_FILE)
+        print("selector weights:", ", ".join(f"{n} {w:+.2f}" for n, w in
+                                             sorted(zip(selector.names, selector.weights, strict=True), key=lambda x: -abs(x[1]))))
     print(f"wrote {path}; set ASSISTANT_READER_MIN_CONFIDENCE={card['min_confidence']} (settings.py default)")
     (Path(args.test) / "answerability.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 0

@@ -30,11 +30,12 @@ def test_coverage_matches_words_through_normalisation_and_light_stems():
     asked = analyse("كم عدد المشارِكين في المؤتمر الدولي للمياه؟")  # a diacritic, another case ending
     feats = answerability.features(asked, found, hits, texts, lambda term: 1, 10)
     assert feats["coverage_passage"] == 1.0 and feats["coverage_quote"] == 1.0
-    assert feats["type_match"] == 1.0 and feats["unknown_terms"] == 0.0
+    assert feats["type_match"] == 1.0 and feats["unknown_terms"] == 0.0 and feats["missing_idf_passage"] == 0.0
     other = analyse("كم عدد الصحفيين الذين غطوا مؤتمر المياه؟")
     feats2 = answerability.features(other, found, hits, texts, lambda term: 0 if "صحف" in term else 1, 10)
     assert feats2["coverage_passage"] < 1.0 and feats2["unknown_terms"] > 0.0
     assert feats2["idf_coverage_passage"] < feats2["coverage_passage"]  # the missing word is the rarest
+    assert feats2["missing_idf_passage"] == feats2["missing_idf_quote"] > 0.5
     assert set(feats) == set(FEATURES)
 
 
@@ -111,3 +112,44 @@ def test_an_unreadable_model_file_falls_back_to_the_evidence_threshold(settings,
     answer = assistant.ask("كم سنة امتدت الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟")
     assert not answer.refused and "answerable" not in answer.debug
     assert assistant.answerability is None and "could not be read" in assistant.answerability_error
+
+
+def test_fit_choice_learns_which_candidate_answers():
+    rng = random.Random(5)
+    groups, targets = [], []
+    for _ in range(150):
+        n = rng.randint(2, 5)
+        cands = [{name: rng.gauss(0, 1) for name in FEATURES} for _ in range(n)]
+        t = rng.randrange(n)
+        cands[t]["idf_coverage_passage"] += 2.5  # the answering passage covers the question better ...
+        for c in cands:
+            c["evidence"] = rng.gauss(0, 3)  # ... while the reader's evidence is noise here
+        groups.append(cands)
+        targets.append(t)
+    model = answerability.fit_choice(groups[:100], targets[:100])
+    right = sum(max(range(len(g)), key=lambda i: model.logit(g[i])) == t for g, t in zip(groups[100:], targets[100:], strict=True))
+    assert right / 50 > 0.8 and model.bias == 0.0
+    weights = dict(zip(model.names, model.weights, strict=True))
+    assert max(weights, key=lambda n: abs(weights[n])) == "idf_coverage_passage"
+
+
+def test_the_pipeline_answers_from_the_passage_the_selector_prefers(settings, fake_embedder, tmp_path):
+    """Two passages hold a confident span; without a selector the higher evidence wins, with one the better
+    covered passage does, and its features feed the refusal decision."""
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    question = "كم سنة امتدت الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟"
+    script = ScriptedReader({"امتدت الدراسة": "عام"})  # «عام» occurs in many passages: the first one read scores best
+    assistant = Assistant(settings.with_(answer_mode="reader", reader_dir=folder), embedder=fake_embedder, reader=script)
+    assistant.ingest(progress=False)
+    plain = assistant.ask(question)
+    assert not plain.refused
+    names = tuple(FEATURES)
+    prefer_rank = tuple(8.0 if n == "passage_rank" else 0.0 for n in names)  # the lowest-ranked passage wins
+    AnswerabilityModel(names, (0.0,) * len(names), (1.0,) * len(names), prefer_rank, 0.0, {}).save(
+        folder / answerability.SELECTOR_FILE)
+    chosen = Assistant(assistant.settings, embedder=fake_embedder, reader=script).ask(question)
+    assert not chosen.refused and "features" not in chosen.debug  # no refusal model: evidence threshold
+    assert chosen.short_answer.source != plain.short_answer.source or chosen.short_answer.start != plain.short_answer.start
+    ranks = [h.chunk.source for h in chosen.passages]
+    assert ranks.index(chosen.short_answer.source) >= ranks.index(plain.short_answer.source)

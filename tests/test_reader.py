@@ -70,7 +70,7 @@ def test_follow_up_feeds_the_reader_the_completed_question(reader_assistant):
     assistant, script = reader_assistant
     first = "ما الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟"
     assistant.ask("وكم سنة امتدت؟", history=[(first, "دراسة عن الهجرة")])
-    assert script.questions[-1] == f"{first} وكم سنة امتدت؟"
+    assert script.questions[-1] == "وكم سنة امتدت؟ الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد"
     assert analyse("وكم سنة امتدت؟", [(first, "x")]).follow_up
 
 
@@ -165,3 +165,26 @@ def test_ui_shows_short_answer_bold_and_viewer_marks_it_inside_the_sentence(read
 def test_user_bubble_isolates_its_direction():
     html = ui.render_turn({"question": "Who is the Moroccan Minister of Justice?", "partial": ""})
     assert 'dir="auto"' in html and "<bdi>Who is the Moroccan Minister of Justice?</bdi>" in html
+
+
+def test_passages_merge_overlapping_chunks_of_one_document_in_rank_order():
+    from assistant.reading import passages_of
+    from assistant.types import Chunk, Hit
+
+    def hit(source, start, end):
+        return Hit(Chunk(f"{source}#{start}", source, start, end, "x" * (end - start)), 1.0)
+
+    hits = [hit("a", 500, 1100), hit("b", 0, 600), hit("a", 0, 600), hit("a", 2000, 2600), hit("a", 1000, 1600)]
+    passages = passages_of(hits)
+    assert [(p.source, p.start, p.end, p.rank) for p in passages] == [("a", 0, 1600, 0), ("b", 0, 600, 1), ("a", 2000, 2600, 3)]
+    assert [h.chunk.start for h in passages[0].hits] == [500, 0, 1000]
+    # a later chunk bridging two earlier passages of one document joins them
+    bridged = passages_of([hit("a", 0, 600), hit("a", 1000, 1600), hit("a", 500, 1100)])
+    assert [(p.start, p.end) for p in bridged] == [(0, 1600)] and len(bridged[0].hits) == 3
+
+
+def test_a_follow_up_is_read_first_with_the_previous_question_as_its_topic():
+    history = [("من نظم اليوم التواصلي في الرباط؟", "نظمته اللجنة الوطنية.")]
+    a = analyse("وما كان شعاره؟", history)
+    assert a.follow_up and a.reader_question.startswith("وما كان شعاره؟")
+    assert "اليوم التواصلي في الرباط" in a.reader_question and " من " not in f" {a.reader_question} "
