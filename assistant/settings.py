@@ -36,8 +36,8 @@ class Settings:
     rrf_k: int = 60
     answer_mode: str = "extractive"  # "reader" (trained span reader, opt-in until its refusal is calibrated better), "extractive" or "llm"
     refusal_threshold: float = 0.42  # sentence engine; calibrated with scripts/calibrate.py on dev + eval/extra.jsonl
-    reader_threshold: float = -4.5  # reader: refuse when span score − no-answer score is below (scripts/calibrate_reader.py)
-    reader_min_confidence: float = 0.2691  # Arabic questions: refuse below this answerability probability (scripts/train_answerability.py)
+    reader_threshold: float = -6.84  # reader: refuse when span score − no-answer score is below; Latin-script questions (scripts/train_answerability.py, evidence_only)
+    reader_min_confidence: float = 0.1672  # Arabic questions: refuse below this answerability probability (scripts/train_answerability.py)
     reader_dir: Path = PROJECT_ROOT / "assistant" / "models" / "reader"  # trained weights + card.json
     max_question_chars: int = 2000
     max_history_turns: int = 10  # earlier turns are dropped (follow-ups use the last one)
