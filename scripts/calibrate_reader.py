@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant import answerability, metrics, reading  # noqa: E402
+from assistant import answerability, arabic, metrics, reading  # noqa: E402
 from assistant.analysis import analyse  # noqa: E402
 from assistant.eval_io import load_squad  # noqa: E402
+from assistant.extractive import QUESTION_FRAME  # noqa: E402
 from assistant.pipeline import Assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
@@ -38,13 +41,57 @@ def paragraph_of(source: str) -> int:
     return int(source.rsplit("#", 1)[1])
 
 
-def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: str) -> tuple[list[dict], object]:
-    """Ask every question with refusal off; record the reader's evidence and the answerability features."""
+_TOKEN = re.compile(r"\w+")
+
+
+def swapped(rows, texts: dict[str, str], doc_freq, seed: int = 7) -> list:
+    """Entity-swap near-misses: in each question, its rarest word that its paragraph holds is replaced by the rarest
+    word of a question about another article, one its paragraph lacks («متى ولد حمزة؟» → «متى ولد نابليون؟»).
+    The topic words stay, the asked fact is gone: these must be refused."""
+    import random
+
+    rng = random.Random(seed)
+
+    def rarest(question: str, inside: set[str] | None, want: bool) -> str | None:
+        words = [w for w in dict.fromkeys(arabic.content_words(question)) if doc_freq(w) > 0 and not w.isdigit()
+                 and w not in QUESTION_FRAME]
+        if inside is not None:
+            words = [w for w in words if arabic.covers(w, inside) == want]
+        return min(words, key=doc_freq, default=None)
+
+    def surface(question: str, word: str) -> str | None:
+        return next((t for t in _TOKEN.findall(question) if arabic.normalize(t) == word), None)
+
+    out = []
+    for row in rows:
+        have = set(arabic.terms(texts[row.gold_docs[0]]))
+        old = rarest(row.question, have, True)
+        old_surface = surface(row.question, old) if old else None
+        if not old_surface:
+            continue
+        others = [r for r in rows if article_of(r.gold_docs[0]) != article_of(row.gold_docs[0])]
+        for other in rng.sample(others, min(5, len(others))):
+            new = rarest(other.question, have, False)
+            new_surface = surface(other.question, new) if new else None
+            if new_surface and new not in arabic.content_words(row.question):
+                question = re.sub(rf"(?<!\w){re.escape(old_surface)}(?!\w)", new_surface, row.question, count=1)
+                out.append(replace(row, id=f"{row.id}-swap", question=question, expected_answers=()))
+                break
+    return out
+
+
+def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: str, swaps: bool = False,
+        originals: bool = True) -> tuple[list[dict], object]:
+    """Ask every question with refusal off; record the reader's evidence and the answerability features.
+    With ``swaps``, entity-swapped variants of the questions are asked too (records with run ``swap``)."""
     assistant = Assistant(settings.with_(index_dir=index_dir), embedder=embedder)
     assistant.index.ingest_documents(documents, progress=False)
     lexical, texts = assistant.index.lexical, assistant.index.texts
+    asked = [(row, label) for row in rows] if originals else []
+    if swaps:
+        asked += [(row, "swap") for row in swapped(rows, texts, lexical.doc_freq)]
     out = []
-    for i, row in enumerate(rows):
+    for i, (row, kind) in enumerate(asked):
         started = time.perf_counter()
         analysis = analyse(row.question)
         hits = assistant.retrieve(analysis)
@@ -58,14 +105,14 @@ def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: s
             })
         found = max(candidates, key=lambda c: c["features"]["evidence"], default=None)
         out.append({
-            "id": row.id, "run": label, "source": row.gold_docs[0] if row.gold_docs else "",
+            "id": row.id, "run": kind, "source": row.gold_docs[0] if row.gold_docs else "",
             "evidence": found["features"]["evidence"] if found else None, "features": found["features"] if found else None,
             "language": analysis.language, "candidates": candidates,
             **{k: found[k] if found else (0.0 if row.expected_answers else None) for k in ("f1", "em", "contained")},
             "latency_ms": (time.perf_counter() - started) * 1000,
         })
         if (i + 1) % 100 == 0:
-            print(f"  {label}: {i + 1}/{len(rows)}", file=sys.stderr)
+            print(f"  {kind}: {i + 1}/{len(asked)}", file=sys.stderr)
     return out, assistant.embedder
 
 
@@ -110,6 +157,11 @@ def main(argv=None) -> int:
     parser.add_argument("--squad", default=str(ROOT.parent / "shared" / "train" / "arcd-test.json"))
     parser.add_argument("--out", default=str(ROOT / "runs" / "calibrate-reader"))
     parser.add_argument("--limit", type=int, default=0, help="first N questions only (smoke runs)")
+    parser.add_argument("--swaps", action="store_true",
+                        help="also ask entity-swap near-misses (an experiment: a refusal model fitted with them was no "
+                             "better on ARCD-test, see README)")
+    parser.add_argument("--only-swaps", action="store_true",
+                        help="ask only the entity-swap near-misses and add them to --out's records.jsonl (same reader)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -118,10 +170,19 @@ def main(argv=None) -> int:
     rows = [r for r in rows if r.answerable and r.gold_docs][: args.limit or None]
     if errors:
         print(f"{len(errors)} malformed rows skipped", file=sys.stderr)
+    if args.only_swaps:
+        swaps, _ = run(settings, documents, rows, out / "full-index", None, "full", swaps=True, originals=False)
+        records = out / "records.jsonl"
+        kept = [line for line in records.read_text(encoding="utf-8").splitlines() if '"run": "swap"' not in line]
+        records.write_text("\n".join(kept + [json.dumps(r) for r in swaps]), encoding="utf-8")
+        print(f"{len(swaps)} entity-swap records added to {records}")
+        return 0
     kept_docs = [d for d in documents if paragraph_of(d.source) % 2 == 0]
     kept_sources = {d.source for d in kept_docs}
 
-    full, embedder = run(settings, documents, rows, out / "full-index", None, "full")
+    full, embedder = run(settings, documents, rows, out / "full-index", None, "full", swaps=args.swaps)
+    swaps = [r for r in full if r["run"] == "swap"]
+    full = [r for r in full if r["run"] == "full"]
     probe, _ = run(settings, kept_docs, rows, out / "half-index", embedder, "probe")
     near = [r for r in probe if r["source"] not in kept_sources]
     kept = [r for r in probe if r["source"] in kept_sources]
@@ -148,7 +209,7 @@ def main(argv=None) -> int:
     summary = {"file": args.squad, "questions": len(rows), "near_miss_questions": len(near), "probe_kept_questions": len(kept),
                "chosen": best, "two_fold_heldout": folds, "curve": curve}
     (out / "calibration.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    (out / "records.jsonl").write_text("\n".join(json.dumps(r) for r in full + probe), encoding="utf-8")
+    (out / "records.jsonl").write_text("\n".join(json.dumps(r) for r in full + probe + swaps), encoding="utf-8")
     print("chosen:", json.dumps(best))
     print("two-fold held-out:", json.dumps(folds))
     print(f"set ASSISTANT_READER_THRESHOLD={best['threshold']} (settings.py default) — written to {out / 'calibration.json'}")

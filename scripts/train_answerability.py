@@ -10,6 +10,8 @@ probe (half of each article's paragraphs indexed: questions of the removed half 
 Every record holds the reader's best span of each retrieved passage (its candidates). First the
 selector (a softmax over a question's candidates, ``answerability.fit_choice``) learns which candidate
 answers: the gold paragraph's, where it was retrieved. Each record then keeps its selected candidate.
+Records may also hold entity-swap near-misses (run ``swap``: a question's rarest word that its paragraph
+holds replaced by a word of another article's question; see calibrate_reader.py): always 0.
 Labels: 1 = the fact is in the index, 0 = near-miss. Both models (``assistant/answerability.py``) are
 fitted on --train only (ARCD-train: the reader's own training questions), then:
   * the threshold is chosen on --test's curve as the issue asks (near-miss refusal as high as possible
@@ -47,7 +49,7 @@ def load(folder: Path) -> list[dict]:
     half = len(recs) // 2
     for i, r in enumerate(recs):
         r.setdefault("run", "full" if i < half else "probe")
-        r["label"] = 1 if r["run"] == "full" or paragraph_of(r["source"]) % 2 == 0 else 0
+        r["label"] = 0 if r["run"] == "swap" else 1 if r["run"] == "full" or paragraph_of(r["source"]) % 2 == 0 else 0
     return recs
 
 
@@ -57,7 +59,7 @@ def selector_rows(recs: list[dict]) -> tuple[list[list[dict]], list[int]]:
     for r in recs:
         cands = r.get("candidates") or []
         gold = [i for i, c in enumerate(cands) if c["gold"]]
-        if r.get("language", "ar") != "ar" or len(cands) < 2 or not gold:
+        if r.get("language", "ar") != "ar" or r["run"] == "swap" or len(cands) < 2 or not gold:
             continue
         groups.append([c["features"] for c in cands])
         targets.append(max(gold, key=lambda i: (cands[i]["f1"] or 0.0, cands[i]["features"]["evidence"])))
@@ -105,6 +107,7 @@ def point(recs: list[dict], score, t: float) -> dict:
     full = [r for r in recs if r["run"] == "full"]
     kept = [r for r in recs if r["run"] == "probe" and r["label"] == 1]
     near = [r for r in recs if r["run"] == "probe" and r["label"] == 0]
+    swap = [r for r in recs if r["run"] == "swap"]
 
     def rate(rs):
         return sum(score(r) < t for r in rs) / max(len(rs), 1)
@@ -115,6 +118,7 @@ def point(recs: list[dict], score, t: float) -> dict:
         "near_miss_refusal": round(rate(near), 4),
         "false_refusal_full": round(rate(full), 4),
         "false_refusal_probe": round(rate(kept), 4),
+        "swap_refusal": round(rate(swap), 4) if swap else None,
         "f1": round(sum(r["f1"] for r in full if score(r) >= t) / n, 4),
         "em": round(sum(r["em"] for r in full if score(r) >= t) / n, 4),
         "containment": round(sum(r["contained"] for r in full if score(r) >= t) / n, 4),
