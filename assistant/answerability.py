@@ -36,25 +36,24 @@ def question_words(analysis: Analysis) -> list[str]:
     return [w for w in dict.fromkeys(arabic.content_words(analysis.query)) if w not in QUESTION_FRAME]
 
 
-def _coverage(words: Sequence[str], text: str, weight: Callable[[str], float]) -> tuple[float, float]:
+def _coverage(words: Sequence[str], have: set[str], weight: Callable[[str], float]) -> tuple[float, float]:
+    """Share of the question words in ``have`` (a text's ``terms``), plain and weighted."""
     if not words:
         return 1.0, 1.0
-    have = set(arabic.terms(text))
     hit = [arabic.covers(w, have) for w in words]
     weights = [weight(w) for w in words]
     total = sum(weights) or 1.0
     return sum(hit) / len(words), sum(w for w, h in zip(weights, hit, strict=True) if h) / total
 
 
-def _missing_idf(words: Sequence[str], text: str, idf: Callable[[str], float], top: float) -> float:
-    """The rarest question word the text lacks, as a share of the highest idf (0: it lacks none)."""
-    have = set(arabic.terms(text))
+def _missing_idf(words: Sequence[str], have: set[str], idf: Callable[[str], float], top: float) -> float:
+    """The rarest question word a text's ``terms`` lack, as a share of the highest idf (0: it lacks none)."""
     return max((idf(w) for w in words if not arabic.covers(w, have)), default=0.0) / top
 
 
-def features(analysis: Analysis, reading, hits: Sequence, texts: dict[str, str],
-             doc_freq: Callable[[str], int], passages: int) -> dict[str, float]:
-    """The feature vector of one reading (``reading.Reading``) of ``hits``."""
+def features(analysis: Analysis, reading, texts: dict[str, str], doc_freq: Callable[[str], int],
+             passages: int) -> dict[str, float]:
+    """The feature vector of one reading (``reading.Reading``)."""
     words = question_words(analysis)
 
     def df(w: str) -> int:
@@ -69,8 +68,10 @@ def features(analysis: Analysis, reading, hits: Sequence, texts: dict[str, str],
     passage = doc[read.start : read.end] if read is not None else hit.chunk.text
     ranked = read.hits if read is not None else (hit,)
     quote = doc[reading.quote_start : reading.quote_end]
-    cov_p, idf_p = _coverage(words, passage, idf)
-    cov_q, idf_q = _coverage(words, quote, idf)
+    in_passage, in_quote = set(arabic.terms(passage)), set(arabic.terms(quote))
+    cov_p, idf_p = _coverage(words, in_passage, idf)
+    cov_q, idf_q = _coverage(words, in_quote, idf)
+    top_idf = math.log((passages + 1) / 0.5)
     unknown = sum(df(w) == 0 for w in words) / len(words) if words else 0.0
     kind_fit = type_match(analysis.kind, doc[reading.start : reading.end]) if analysis.kind in ("number", "date", "place") else 0.5
     rank_cap = math.log1p(50)
@@ -90,8 +91,8 @@ def features(analysis: Analysis, reading, hits: Sequence, texts: dict[str, str],
         "type_match": kind_fit,
         "span_chars": math.log1p(reading.end - reading.start),
         "gap": max(-10.0, min(10.0, reading.margin)),  # signed: below 0 when another passage's span scores higher
-        "missing_idf_passage": _missing_idf(words, passage, idf, math.log((passages + 1) / 0.5)),
-        "missing_idf_quote": _missing_idf(words, quote, idf, math.log((passages + 1) / 0.5)),
+        "missing_idf_passage": _missing_idf(words, in_passage, idf, top_idf),
+        "missing_idf_quote": _missing_idf(words, in_quote, idf, top_idf),
     }
 
 

@@ -139,12 +139,9 @@ class Assistant:
         if analysis.language != "ar" or (model is None and selector is None):
             return max(candidates, key=lambda r: r.evidence), None
         lexical = view.lexical
-        feats = [answerability.features(analysis, c, (), view.texts, lexical.doc_freq, max(lexical.size, 1))
-                 for c in candidates]
-        if selector is None:
-            k = max(range(len(candidates)), key=lambda i: candidates[i].evidence)
-        else:
-            k = max(range(len(candidates)), key=lambda i: selector.logit(feats[i]))
+        feats = [answerability.features(analysis, c, view.texts, lexical.doc_freq, max(lexical.size, 1)) for c in candidates]
+        score = (lambda i: selector.logit(feats[i])) if selector is not None else (lambda i: candidates[i].evidence)
+        k = max(range(len(candidates)), key=score)
         return candidates[k], feats[k]
 
     def judge(self, analysis: Analysis, found: reading.Reading, feats: dict | None = None) -> tuple[bool, dict]:

@@ -136,7 +136,7 @@ def retrieved_negatives(examples: list[Example], embedder, picks: tuple[int, ...
     order = np.argsort(-(qv @ pv.T), axis=1)
     out: list[list[Example]] = [[] for _ in picks]
     for e, row in zip(answered, order, strict=True):
-        wrong = [paragraphs[int(k)] for k in row[: 8]]
+        wrong = [paragraphs[int(k)] for k in row[:8]]
         wrong = [p for p in wrong if p != e.context and not _holds(p, e.answers)]
         for slot, k in enumerate(picks):
             if k < len(wrong):
@@ -267,13 +267,13 @@ def train(ts: TrainSettings, base_path: str, embedder=None, log=print) -> dict:
     if arcd and ts.resample_negatives:
         # one fresh negative per question and Arabic epoch, alternating: a random other paragraph of its
         # article (even epochs) and the next wrongly retrieved paragraph (odd epochs)
-        odd = list(range(1, ts.arabic_epochs, 2))
-        retrieved = retrieved_negatives(arcd, embedder, tuple(range(len(odd)))) if embedder is not None else []
+        picks = tuple(range(ts.arabic_epochs // 2))  # odd epoch e takes the (e // 2 + 1)-th wrong paragraph
+        retrieved = retrieved_negatives(arcd, embedder, picks) if embedder is not None else []
         for epoch in range(ts.arabic_epochs):
             if epoch % 2 == 0:
                 negatives += same_article_negatives(arcd, rng)
             elif retrieved:
-                negatives += retrieved[odd.index(epoch)]
+                negatives += retrieved[epoch // 2]
     elif arcd:
         negatives += same_article_negatives(arcd, rng)
         if embedder is not None and ts.negatives_per_question >= 2:

@@ -1,8 +1,9 @@
 """Stages 3 and 4 with the reader: read the retrieved passages, then compose a cited answer.
 
-``read`` runs the reader over the top passages in one batch and keeps the best span over all of
-them (its evidence: span score minus its window's no-answer score). ``compose`` turns it into the
-answer text — the short answer, then its supporting sentence verbatim — each carrying marker [1].
+``ReaderAnswerer.candidates`` runs the reader over the top passages in one batch and keeps each passage's
+best span (its evidence: span score minus its window's no-answer score); the pipeline chooses one
+(``Assistant.choose``). ``compose`` turns it into the answer text — the short answer, then its supporting
+sentence verbatim — each carrying marker [1].
 """
 
 from __future__ import annotations
@@ -73,36 +74,29 @@ def supporting_quote(text: str, start: int, end: int, limit: int = MAX_QUOTE_CHA
 
 
 def passages_of(hits: list[Hit]) -> list[Passage]:
-    """Hits as passages, best first: a chunk overlapping (or touching) an earlier one of its document joins it,
+    """Hits as passages, best first: chunks of one document that overlap (or touch) are read as one passage,
     so an answer at a chunk boundary is read whole and no text is read twice."""
-    groups: list[list] = []  # [source, start, end, hits, rank]
+    by_source: dict[str, list[tuple[int, Hit]]] = {}
     for rank, hit in enumerate(hits):
-        c = hit.chunk
-        for g in groups:
-            if g[0] == c.source and c.start <= g[2] and c.end >= g[1]:
-                g[1], g[2] = min(g[1], c.start), max(g[2], c.end)
-                g[3].append(hit)
-                break
-        else:
-            groups.append([c.source, c.start, c.end, [hit], rank])
-    merged = True
-    while merged:  # a later chunk may bridge two earlier groups of one document
-        merged = False
-        for i, g in enumerate(groups):
-            for h in groups[i + 1 :]:
-                if g[0] == h[0] and h[1] <= g[2] and h[2] >= g[1]:
-                    g[1], g[2], g[3] = min(g[1], h[1]), max(g[2], h[2]), g[3] + h[3]
-                    groups.remove(h)
-                    merged = True
-                    break
-            if merged:
-                break
-    return [Passage(src, a, b, tuple(hs), rank) for src, a, b, hs, rank in groups]
+        by_source.setdefault(hit.chunk.source, []).append((rank, hit))
+    out = []
+    for source, ranked in by_source.items():
+        group: list[tuple[int, Hit]] = []
+        for rank, hit in sorted(ranked, key=lambda rh: rh[1].chunk.start) + [(-1, None)]:
+            if group and (hit is None or hit.chunk.start > max(h.chunk.end for _, h in group)):
+                group.sort(key=lambda rh: rh[0])
+                start, end = min(h.chunk.start for _, h in group), max(h.chunk.end for _, h in group)
+                out.append(Passage(source, start, end, tuple(h for _, h in group), group[0][0]))
+                group = []
+            if hit is not None:
+                group.append((rank, hit))
+    return sorted(out, key=lambda p: p.rank)
 
 
 def _citing_hit(passage: Passage, start: int, end: int) -> Hit:
-    """The passage's chunk that holds most of ``[start, end)`` (the one a citation opens)."""
-    return max(passage.hits, key=lambda h: (min(end, h.chunk.end) - max(start, h.chunk.start), -passage.hits.index(h)))
+    """The passage's chunk that holds most of ``[start, end)`` (the one a citation opens; the best-ranked on ties)."""
+    _, best = max(enumerate(passage.hits), key=lambda ih: (min(end, ih[1].chunk.end) - max(start, ih[1].chunk.start), -ih[0]))
+    return best
 
 
 class ReaderAnswerer:
@@ -137,11 +131,6 @@ class ReaderAnswerer:
             out.append(Reading(_citing_hit(p, qa, qb), a, b, span.evidence, qa, qb, len(spans), span.score, span.null,
                                span.evidence - other, p.rank, p))
         return out
-
-    def read(self, analysis: Analysis, hits: list[Hit], texts: dict[str, str]) -> Reading | None:
-        """The candidate with the highest evidence (the pipeline may choose with a learned selector instead)."""
-        found = self.candidates(analysis, hits, texts)
-        return max(found, key=lambda r: r.evidence) if found else None
 
 
 def compose(reading: Reading, texts: dict[str, str]) -> tuple[str, tuple[Citation, ...], ShortAnswer]:

@@ -99,7 +99,7 @@ def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: s
         for c in assistant.reader.candidates(analysis, hits, texts):
             answer, _, sa = reading.compose(c, texts)
             candidates.append({
-                "features": answerability.features(analysis, c, hits, texts, lexical.doc_freq, max(lexical.size, 1)),
+                "features": answerability.features(analysis, c, texts, lexical.doc_freq, max(lexical.size, 1)),
                 "gold": c.hit.chunk.source in row.gold_docs,
                 **score(sa.text, answer, row.expected_answers),
             })

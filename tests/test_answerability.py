@@ -28,11 +28,11 @@ def reading_of(text: str, answer: str) -> tuple[Reading, list[Hit], dict[str, st
 def test_coverage_matches_words_through_normalisation_and_light_stems():
     found, hits, texts = reading_of(PASSAGE, "750 مشاركاً")
     asked = analyse("كم عدد المشارِكين في المؤتمر الدولي للمياه؟")  # a diacritic, another case ending
-    feats = answerability.features(asked, found, hits, texts, lambda term: 1, 10)
+    feats = answerability.features(asked, found, texts, lambda term: 1, 10)
     assert feats["coverage_passage"] == 1.0 and feats["coverage_quote"] == 1.0
     assert feats["type_match"] == 1.0 and feats["unknown_terms"] == 0.0 and feats["missing_idf_passage"] == 0.0
     other = analyse("كم عدد الصحفيين الذين غطوا مؤتمر المياه؟")
-    feats2 = answerability.features(other, found, hits, texts, lambda term: 0 if "صحف" in term else 1, 10)
+    feats2 = answerability.features(other, found, texts, lambda term: 0 if "صحف" in term else 1, 10)
     assert feats2["coverage_passage"] < 1.0 and feats2["unknown_terms"] > 0.0
     assert feats2["idf_coverage_passage"] < feats2["coverage_passage"]  # the missing word is the rarest
     assert feats2["missing_idf_passage"] == feats2["missing_idf_quote"] > 0.5
