@@ -28,6 +28,7 @@ FEATURES = (
     "evidence", "span_score", "null_score", "margin", "passage_rank", "dense_rank", "lexical_rank",
     "coverage_passage", "coverage_quote", "idf_coverage_passage", "idf_coverage_quote", "unknown_terms",
     "type_match", "span_chars", "gap", "missing_idf_passage", "missing_idf_quote",
+    "similarity_quote", "similarity_gap",
 )
 
 
@@ -52,8 +53,9 @@ def _missing_idf(words: Sequence[str], have: set[str], idf: Callable[[str], floa
 
 
 def features(analysis: Analysis, reading, texts: dict[str, str], doc_freq: Callable[[str], int],
-             passages: int) -> dict[str, float]:
-    """The feature vector of one reading (``reading.Reading``)."""
+             passages: int, similarity: float = 0.0, best_other_similarity: float | None = None) -> dict[str, float]:
+    """The feature vector of one reading (``reading.Reading``). ``similarity`` is the cosine of the query's and
+    the quote's e5 vectors; ``best_other_similarity`` the highest among the other candidates' quotes."""
     words = question_words(analysis)
 
     def df(w: str) -> int:
@@ -93,7 +95,19 @@ def features(analysis: Analysis, reading, texts: dict[str, str], doc_freq: Calla
         "gap": max(-10.0, min(10.0, reading.margin)),  # signed: below 0 when another passage's span scores higher
         "missing_idf_passage": _missing_idf(words, in_passage, idf, top_idf),
         "missing_idf_quote": _missing_idf(words, in_quote, idf, top_idf),
+        "similarity_quote": similarity,
+        "similarity_gap": similarity - (similarity if best_other_similarity is None else best_other_similarity),
     }
+
+
+def candidate_features(analysis: Analysis, candidates: Sequence, texts: dict[str, str], doc_freq: Callable[[str], int],
+                       passages: int, similarities: Sequence[float]) -> list[dict[str, float]]:
+    """``features`` of every candidate of one question (the similarity gap needs them all)."""
+    out = []
+    for i, (c, sim) in enumerate(zip(candidates, similarities, strict=True)):
+        others = [s for j, s in enumerate(similarities) if j != i]
+        out.append(features(analysis, c, texts, doc_freq, passages, sim, max(others) if others else None))
+    return out
 
 
 def _best_rank(ranks: Sequence[int | None], cap: float) -> float:

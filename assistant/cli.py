@@ -177,7 +177,7 @@ def _print_answer(answer, as_json: bool) -> None:
 @click.option("--history", "history_file", type=click.Path(), help="JSON file: list of [user, assistant] pairs.")
 @click.option("--top-k", type=int, default=None)
 @click.option("--mode", type=click.Choice(["reader", "extractive", "llm"]), default=None,
-              help="extractive: sentence engine (default); reader: trained span reader; llm: OpenAI-compatible server.")
+              help="reader: trained span reader (default); extractive: sentence engine; llm: OpenAI-compatible server.")
 @click.pass_obj
 def ask(obj: Context, question: str, as_json: bool, history_file, top_k, mode):
     """Answer one question with citations."""

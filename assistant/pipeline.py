@@ -126,20 +126,35 @@ class Assistant:
             self._selector = self._load_model(SELECTOR_FILE)
         return self._selector or None
 
+    def candidate_features(self, analysis: Analysis, candidates: Sequence[reading.Reading], view=None) -> list[dict]:
+        """The answerability features of every candidate (``answerability.candidate_features``), with the e5
+        similarity of the query to each candidate's quote (sentence vectors are cached between questions)."""
+        from . import answerability
+
+        view = view or self.index.view()
+        lexical = view.lexical
+        return answerability.candidate_features(analysis, candidates, view.texts, lexical.doc_freq,
+                                                max(lexical.size, 1), self.similarities(analysis, candidates, view.texts))
+
+    def similarities(self, analysis: Analysis, candidates: Sequence[reading.Reading], texts: dict[str, str]) -> list[float]:
+        if not candidates:
+            return []
+        import numpy as np
+
+        quotes = [texts[c.hit.chunk.source][c.quote_start : c.quote_end] for c in candidates]
+        query = np.asarray(self.embedder.embed_query(analysis.query))
+        return [float(x) for x in self.extractive.sentence_vectors(quotes) @ query]
+
     def choose(self, analysis: Analysis, candidates: Sequence[reading.Reading], view=None
                ) -> tuple[reading.Reading | None, dict | None]:
         """Which passage's span answers, and its features: the learned selector for Arabic questions, else the
         highest evidence. Features are computed once here and reused by ``judge``."""
-        from . import answerability
-
         if not candidates:
             return None, None
-        view = view or self.index.view()
         model, selector = self.answerability, self.selector
         if analysis.language != "ar" or (model is None and selector is None):
             return max(candidates, key=lambda r: r.evidence), None
-        lexical = view.lexical
-        feats = [answerability.features(analysis, c, view.texts, lexical.doc_freq, max(lexical.size, 1)) for c in candidates]
+        feats = self.candidate_features(analysis, candidates, view)
         score = (lambda i: selector.logit(feats[i])) if selector is not None else (lambda i: candidates[i].evidence)
         k = max(range(len(candidates)), key=score)
         return candidates[k], feats[k]

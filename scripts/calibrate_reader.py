@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant import answerability, arabic, metrics, reading  # noqa: E402
+from assistant import arabic, metrics, reading  # noqa: E402
 from assistant.analysis import analyse  # noqa: E402
 from assistant.eval_io import load_squad  # noqa: E402
 from assistant.extractive import QUESTION_FRAME  # noqa: E402
@@ -95,11 +95,12 @@ def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: s
         started = time.perf_counter()
         analysis = analyse(row.question)
         hits = assistant.retrieve(analysis)
+        readings = assistant.reader.candidates(analysis, hits, texts)
         candidates = []
-        for c in assistant.reader.candidates(analysis, hits, texts):
+        for c, feats in zip(readings, assistant.candidate_features(analysis, readings), strict=True):
             answer, _, sa = reading.compose(c, texts)
             candidates.append({
-                "features": answerability.features(analysis, c, texts, lexical.doc_freq, max(lexical.size, 1)),
+                "features": feats,
                 "gold": c.hit.chunk.source in row.gold_docs,
                 **score(sa.text, answer, row.expected_answers),
             })

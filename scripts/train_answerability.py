@@ -154,14 +154,17 @@ def main(argv=None) -> int:
     parser.add_argument("--test", default=str(ROOT / "runs" / "features-test"))
     parser.add_argument("--model-dir", default=str(READER_DIR))
     parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--without", nargs="*", default=[], choices=FEATURES, metavar="FEATURE",
+                        help="leave these features out (ablation)")
     args = parser.parse_args(argv)
+    names = tuple(n for n in FEATURES if n not in set(args.without))
     train, test = load(Path(args.train)), load(Path(args.test))
     groups, targets = selector_rows(train)
-    selector = fit_choice(groups, targets, FEATURES, l2=args.l2) if groups else None
+    selector = fit_choice(groups, targets, names, l2=args.l2) if groups else None
     selection = {"train": select(train, selector), "test": select(test, selector)}
     print("selection:", json.dumps(selection))
     rows = [r for r in train if usable(r)]
-    model = fit([r["features"] for r in rows], [r["label"] for r in rows], FEATURES, l2=args.l2)
+    model = fit([r["features"] for r in rows], [r["label"] for r in rows], names, l2=args.l2)
 
     train_pick = choose(train, scorer(model))
     test_at_train_pick = point(test, scorer(model), train_pick["threshold"])

@@ -39,6 +39,34 @@ def test_coverage_matches_words_through_normalisation_and_light_stems():
     assert set(feats) == set(FEATURES)
 
 
+def test_candidate_features_carry_each_quote_similarity_and_its_gap_to_the_best_other():
+    found, _, texts = reading_of(PASSAGE, "750 مشاركاً")
+    asked = analyse("كم عدد المشاركين في المؤتمر؟")
+    feats = answerability.candidate_features(asked, [found, found, found], texts, lambda term: 1, 10, [0.9, 0.7, 0.8])
+    assert [f["similarity_quote"] for f in feats] == [0.9, 0.7, 0.8]
+    assert [round(f["similarity_gap"], 6) for f in feats] == [0.1, -0.2, -0.1]
+    alone = answerability.candidate_features(asked, [found], texts, lambda term: 1, 10, [0.85])
+    assert alone[0]["similarity_gap"] == 0.0
+
+
+def test_the_pipeline_measures_similarity_with_the_embedder(settings, fake_embedder):
+    """The similarity feature is the embedder's cosine of the query and each candidate's quote."""
+    import numpy as np
+
+    script = ScriptedReader({"امتدت الدراسة": "عشرين عامًا"})
+    assistant = Assistant(settings.with_(answer_mode="reader"), embedder=fake_embedder, reader=script)
+    assistant.ingest(progress=False)
+    analysis = analyse("كم سنة امتدت الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟")
+    view = assistant.index.view()
+    candidates = assistant.reader.candidates(analysis, assistant.retrieve(analysis, view=view), view.texts)
+    assert candidates
+    feats = assistant.candidate_features(analysis, candidates, view)
+    q = np.asarray(fake_embedder.embed_query(analysis.query))
+    for c, f in zip(candidates, feats, strict=True):
+        quote = view.texts[c.hit.chunk.source][c.quote_start : c.quote_end]
+        assert f["similarity_quote"] == pytest.approx(float(np.asarray(fake_embedder.embed_many([quote]))[0] @ q))
+
+
 def _synthetic(n: int, seed: int = 3):
     rng = random.Random(seed)
     rows, labels = [], []
