@@ -103,11 +103,13 @@ def features(analysis: Analysis, reading, texts: dict[str, str], doc_freq: Calla
 def candidate_features(analysis: Analysis, candidates: Sequence, texts: dict[str, str], doc_freq: Callable[[str], int],
                        passages: int, similarities: Sequence[float]) -> list[dict[str, float]]:
     """``features`` of every candidate of one question (the similarity gap needs them all)."""
-    out = []
-    for i, (c, sim) in enumerate(zip(candidates, similarities, strict=True)):
-        others = [s for j, s in enumerate(similarities) if j != i]
-        out.append(features(analysis, c, texts, doc_freq, passages, sim, max(others) if others else None))
-    return out
+    ranked = sorted(range(len(similarities)), key=lambda i: -similarities[i])
+    def best_other(i: int) -> float | None:
+        others = [j for j in ranked[:2] if j != i]
+        return similarities[others[0]] if others else None
+
+    return [features(analysis, c, texts, doc_freq, passages, sim, best_other(i))
+            for i, (c, sim) in enumerate(zip(candidates, similarities, strict=True))]
 
 
 def _best_rank(ranks: Sequence[int | None], cap: float) -> float:

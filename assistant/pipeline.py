@@ -134,9 +134,9 @@ class Assistant:
         view = view or self.index.view()
         lexical = view.lexical
         return answerability.candidate_features(analysis, candidates, view.texts, lexical.doc_freq,
-                                                max(lexical.size, 1), self.similarities(analysis, candidates, view.texts))
+                                                max(lexical.size, 1), self._similarities(analysis, candidates, view.texts))
 
-    def similarities(self, analysis: Analysis, candidates: Sequence[reading.Reading], texts: dict[str, str]) -> list[float]:
+    def _similarities(self, analysis: Analysis, candidates: Sequence[reading.Reading], texts: dict[str, str]) -> list[float]:
         if not candidates:
             return []
         import numpy as np
