@@ -253,6 +253,10 @@ SHARED_TRAIN = Path(__file__).resolve().parent.parent.parent / "shared" / "train
 @click.option("--arabic-epochs", type=int, default=5, show_default=True)
 @click.option("--resample-negatives/--fixed-negatives", default=True, show_default=True,
               help="A fresh hard negative per ARCD question and epoch (else one same-article + one retrieved).")
+@click.option("--swap-epochs", type=int, default=2, show_default=True,
+              help="ARCD epochs that add a swapped (made unanswerable) copy of each question.")
+@click.option("--squad-swap-share", type=float, default=0.3, show_default=True,
+              help="Share of SQuAD questions that also get a swapped copy.")
 @click.option("--squad-questions", type=int, default=0, help="Sample this many SQuAD questions (0: all).")
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--lr", type=float, default=8e-5, show_default=True)
@@ -260,7 +264,8 @@ SHARED_TRAIN = Path(__file__).resolve().parent.parent.parent / "shared" / "train
 @click.option("--eval-limit", type=int, default=0, help="Measure on the first N held-out questions only (0: all).")
 @click.pass_obj
 def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, first_trained_layer, arabic_epochs,
-                 resample_negatives, squad_questions, batch_size, lr, max_minutes, eval_limit):
+                 resample_negatives, swap_epochs, squad_swap_share, squad_questions, batch_size, lr, max_minutes,
+                 eval_limit):
     """Train the span reader (top e5 layers + head) and write weights + model card."""
     from .embeddings import SentenceEmbedder, resolve_model
     from .reader import CARD_FILE, READER_DIR, Reader, ReaderConfig
@@ -269,7 +274,8 @@ def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, firs
     out_dir = out_dir or READER_DIR
     ts = TrainSettings(arcd_train=arcd_train or "", squad=squad or "", eval_file=eval_file or "", out_dir=str(out_dir),
                        seed=seed, config=ReaderConfig(first_trained_layer=first_trained_layer),
-                       arabic_epochs=arabic_epochs, resample_negatives=resample_negatives, squad_questions=squad_questions, batch_size=batch_size, lr=lr,
+                       arabic_epochs=arabic_epochs, resample_negatives=resample_negatives, swap_epochs=swap_epochs,
+                       squad_swap_share=squad_swap_share, squad_questions=squad_questions, batch_size=batch_size, lr=lr,
                        max_minutes=max_minutes)
 
     def run():

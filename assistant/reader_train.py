@@ -5,7 +5,11 @@ Data (SQuAD-format JSON files):
   * SQuAD 2.0 slice (English, CC BY-SA 4.0) — answerable and ``is_impossible`` questions;
   * hard negatives generated here, labelled "no answer": each question paired with another paragraph of
     its own article (same topic, fact absent) and with the paragraph that dense retrieval wrongly ranks
-    first among all paragraphs. A negative whose text contains the answer string is skipped.
+    first among all paragraphs. A negative whose text contains the answer string is skipped;
+  * swapped questions, labelled "no answer" with their own paragraph: the question's rarest word that its
+    article holds is replaced by a word its article never uses, taken from a question about another article
+    («متى ولد حمزة؟» → «متى ولد نابليون؟»), or a number it asks about by another number («عام 1990» → «عام 1993»).
+    The topic stays, the asked fact is gone: the near-miss a reader must refuse.
 The frozen bottom layers run once per window and their output is cached (fp16); only the top layers and
 the head are trained. Windows are batched by length to avoid padding.
 Writes ``reader.safetensors`` (trained layers + head, fp16) and ``card.json`` (data, seed, settings,
@@ -17,7 +21,9 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -48,6 +54,8 @@ class TrainSettings:
     squad_questions: int = 0  # 0: all
     negatives_per_question: int = 2  # ARCD: same-article + retrieved (when not resampled)
     resample_negatives: bool = True  # ARCD: one fresh negative per question and epoch (see train)
+    swap_epochs: int = 2  # ARCD: a fresh swapped question (see swap_question) per question in this many epochs
+    squad_swap_share: float = 0.3  # share of SQuAD questions that also get a swapped question
     squad_negative_share: float = 0.3  # share of SQuAD questions that also get a same-article negative
     batch_size: int = 16
     lr: float = 8e-5
@@ -119,6 +127,107 @@ def same_article_negatives(examples: list[Example], rng: random.Random, share: f
         others = [p for p in by_article[e.article] if p != e.context and not _holds(p, e.answers)]
         if others:
             out.append(Example(e.qid + "-nsa", e.question, rng.choice(others), origin=e.origin + "-negative-article", article=e.article))
+    return out
+
+
+_WORD = re.compile(r"\w+")
+_NUMBER = re.compile(r"(?<!\d)\d+(?!\d)")
+# Places a question may name; a named place its article never mentions makes the asked fact absent.
+PLACES = tuple("""مصر السعودية تونس الجزائر المغرب ليبيا السودان موريتانيا الأردن فلسطين لبنان سوريا العراق الكويت
+قطر البحرين الإمارات عمان اليمن تركيا إيران باكستان الهند الصين اليابان روسيا فرنسا ألمانيا إيطاليا إسبانيا
+بريطانيا أمريكا كندا البرازيل الأرجنتين المكسيك نيجيريا إثيوبيا كينيا الصومال إندونيسيا ماليزيا أستراليا اليونان
+هولندا بلجيكا السويد النرويج بولندا أوكرانيا القاهرة الرياض تونس الرباط بغداد دمشق بيروت عمّان الدوحة دبي أبوظبي
+الخرطوم طرابلس الجزائر مسقط صنعاء الكويت المنامة القدس إسطنبول طهران باريس لندن برلين روما مدريد موسكو بكين طوكيو
+واشنطن نيويورك الإسكندرية جدة مكة المدينة الدار البيضاء مراكش فاس وهران صفاقس حلب الموصل البصرة""".split())
+_CLITICS = ("", "و", "ب", "ل", "ف", "وب", "ول", "وف")
+
+
+def swap_question(question: str, have: set[str], donors: Sequence[str], doc_freq: Callable[[str], int],
+                  rng: random.Random, number_share: float = 0.5, rare_words: bool = True) -> str | None:
+    """The question with the fact it asks about made absent from a text whose ``arabic.terms`` are ``have``,
+    by the first of these that applies: a number of the question that the text holds moves to one it lacks
+    (with probability ``number_share``); a place it names that the text holds (``PLACES``) becomes a place the
+    text never names; a capitalised Latin name becomes one from a donor question; else its rarest word the
+    text holds becomes the rarest word of a donor question that the text lacks (both with or both without
+    the article ال; not with ``rare_words=False``). ``None`` when nothing applies."""
+    from . import arabic
+    from .extractive import QUESTION_FRAME
+
+    numbers = [m for m in _NUMBER.finditer(question) if m.group() in have]
+    if numbers and rng.random() < number_share:
+        m = rng.choice(numbers)
+        value = int(m.group())
+        for _ in range(10):
+            shift = rng.choice((1, 2, 3, 4, 5, 7, 10)) * rng.choice((-1, 1))
+            new = str(value + shift if 1000 <= value <= 2100 or value < 20 else max(1, value + shift * max(1, value // 10)))
+            if new not in have and new != m.group():
+                return question[: m.start()] + new + question[m.end() :]
+
+    tokens = list(_WORD.finditer(question))
+    places = {arabic.normalize(p): p for p in PLACES}
+    for m in rng.sample(tokens, len(tokens)):
+        norm = arabic.normalize(m.group())
+        clitic = next((c for c in _CLITICS if norm.startswith(c) and norm[len(c):] in places), None)
+        if clitic is None or norm[len(clitic):] not in have:
+            continue
+        absent = [p for n, p in places.items() if n not in have and not arabic.covers(n, have)]
+        if absent:
+            return question[: m.start()] + m.group()[: len(clitic)] + rng.choice(absent) + question[m.end() :]
+
+    def capitalised(text: str) -> list[re.Match]:
+        return [m for m in _WORD.finditer(text) if m.start() > 0 and m.group()[:1].isupper()]
+
+    names = [m for m in capitalised(question) if arabic.normalize(m.group()) in have]
+    if names:
+        m = rng.choice(names)
+        for donor in donors:
+            fresh = [d.group() for d in capitalised(donor) if not arabic.covers(arabic.normalize(d.group()), have)]
+            if fresh:
+                return question[: m.start()] + rng.choice(fresh) + question[m.end() :]
+
+    def rarest(text: str, held: bool, definite: bool | None = None) -> str | None:
+        words = [w for w in dict.fromkeys(arabic.content_words(text)) if doc_freq(w) > 0 and not w.isdigit()
+                 and len(w) > 2 and w not in QUESTION_FRAME and arabic.covers(w, have) == held
+                 and (definite is None or w.startswith("ال") == definite)]
+        return min(words, key=doc_freq, default=None)
+
+    def surface(text: str, word: str) -> str | None:
+        return next((t for t in _WORD.findall(text) if arabic.normalize(t) == word), None)
+
+    old = rarest(question, True) if rare_words else None
+    old_surface = surface(question, old) if old else None
+    if not old_surface:
+        return None
+    own = set(arabic.content_words(question))
+    for donor in donors[:5]:
+        new = rarest(donor, False, old.startswith("ال"))
+        new_surface = surface(donor, new) if new else None
+        if new_surface and new not in own:
+            return re.sub(rf"(?<!\w){re.escape(old_surface)}(?!\w)", new_surface, question, count=1)
+    return None
+
+
+def swap_negatives(examples: list[Example], rng: random.Random, share: float = 1.0) -> list[Example]:
+    """Answerable questions made unanswerable by ``swap_question`` (against everything their article says),
+    each paired with its own paragraph and labelled "no answer"."""
+    from . import arabic
+
+    article_terms: dict[str, set[str]] = {}
+    doc_freq: dict[str, int] = {}
+    for context in dict.fromkeys(e.context for e in examples):
+        for t in set(arabic.terms(context)):
+            doc_freq[t] = doc_freq.get(t, 0) + 1
+    for e in examples:
+        article_terms.setdefault(e.article, set()).update(arabic.terms(e.context))
+    questions = [(e.article, e.question) for e in examples if e.answers]
+    out = []
+    for e in examples:
+        if not e.answers or rng.random() > share:
+            continue
+        donors = [q for a, q in rng.sample(questions, min(40, len(questions))) if a != e.article]
+        swapped = swap_question(e.question, article_terms[e.article], donors, lambda w: doc_freq.get(w, 0), rng)
+        if swapped and swapped != e.question:
+            out.append(Example(e.qid + "-swap", swapped, e.context, origin=e.origin + "-negative-swap", article=e.article))
     return out
 
 
@@ -278,8 +387,12 @@ def train(ts: TrainSettings, base_path: str, embedder=None, log=print) -> dict:
         negatives += same_article_negatives(arcd, rng)
         if embedder is not None and ts.negatives_per_question >= 2:
             negatives += retrieved_negatives(arcd, embedder)[0]
+    for _ in range(ts.swap_epochs if arcd else 0):
+        negatives += swap_negatives(arcd, rng)
     if squad:
         negatives += same_article_negatives(squad, rng, ts.squad_negative_share)
+        if ts.squad_swap_share:
+            negatives += swap_negatives(squad, rng, ts.squad_swap_share)
     examples = arcd * ts.arabic_epochs + squad + negatives
     counts = {}
     for e in examples:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from dataclasses import replace
@@ -28,7 +27,6 @@ sys.path.insert(0, str(ROOT))
 from assistant import arabic, metrics, reading  # noqa: E402
 from assistant.analysis import analyse  # noqa: E402
 from assistant.eval_io import load_squad  # noqa: E402
-from assistant.extractive import QUESTION_FRAME  # noqa: E402
 from assistant.pipeline import Assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
@@ -41,42 +39,26 @@ def paragraph_of(source: str) -> int:
     return int(source.rsplit("#", 1)[1])
 
 
-_TOKEN = re.compile(r"\w+")
-
-
 def swapped(rows, texts: dict[str, str], doc_freq, seed: int = 7) -> list:
-    """Entity-swap near-misses: in each question, its rarest word that its paragraph holds is replaced by the rarest
-    word of a question about another article, one its paragraph lacks («متى ولد حمزة؟» → «متى ولد نابليون؟»).
-    The topic words stay, the asked fact is gone: these must be refused."""
+    """Swapped near-misses (``reader_train.swap_question``, the generator of the reader's swap negatives): in
+    each question a number, a place or its rarest word that its article holds is replaced by one its article
+    never uses («متى ولد حمزة؟» → «متى ولد نابليون؟»). The topic words stay, the asked fact is gone: these must
+    be refused. Made from the file's own questions (ARCD-test: never trained on)."""
     import random
 
+    from assistant.reader_train import swap_question
+
     rng = random.Random(seed)
-
-    def rarest(question: str, inside: set[str] | None, want: bool) -> str | None:
-        words = [w for w in dict.fromkeys(arabic.content_words(question)) if doc_freq(w) > 0 and not w.isdigit()
-                 and w not in QUESTION_FRAME]
-        if inside is not None:
-            words = [w for w in words if arabic.covers(w, inside) == want]
-        return min(words, key=doc_freq, default=None)
-
-    def surface(question: str, word: str) -> str | None:
-        return next((t for t in _TOKEN.findall(question) if arabic.normalize(t) == word), None)
-
+    article_terms: dict[str, set[str]] = {}
+    for source, text in texts.items():
+        article_terms.setdefault(article_of(source), set()).update(arabic.terms(text))
     out = []
     for row in rows:
-        have = set(arabic.terms(texts[row.gold_docs[0]]))
-        old = rarest(row.question, have, True)
-        old_surface = surface(row.question, old) if old else None
-        if not old_surface:
-            continue
-        others = [r for r in rows if article_of(r.gold_docs[0]) != article_of(row.gold_docs[0])]
-        for other in rng.sample(others, min(5, len(others))):
-            new = rarest(other.question, have, False)
-            new_surface = surface(other.question, new) if new else None
-            if new_surface and new not in arabic.content_words(row.question):
-                question = re.sub(rf"(?<!\w){re.escape(old_surface)}(?!\w)", new_surface, row.question, count=1)
-                out.append(replace(row, id=f"{row.id}-swap", question=question, expected_answers=()))
-                break
+        article = article_of(row.gold_docs[0])
+        donors = [r.question for r in rng.sample(rows, min(40, len(rows))) if article_of(r.gold_docs[0]) != article]
+        question = swap_question(row.question, article_terms[article], donors, doc_freq, rng)
+        if question and question != row.question:
+            out.append(replace(row, id=f"{row.id}-swap", question=question, expected_answers=()))
     return out
 
 
@@ -159,8 +141,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(ROOT / "runs" / "calibrate-reader"))
     parser.add_argument("--limit", type=int, default=0, help="first N questions only (smoke runs)")
     parser.add_argument("--swaps", action="store_true",
-                        help="also ask entity-swap near-misses (an experiment: a refusal model fitted with them was no "
-                             "better on ARCD-test, see README)")
+                        help="also ask swapped near-misses (a number, place or rare word of the question replaced by "
+                             "one the article never uses) and report their refusal")
     parser.add_argument("--only-swaps", action="store_true",
                         help="ask only the entity-swap near-misses and add them to --out's records.jsonl (same reader)")
     args = parser.parse_args(argv)

@@ -188,3 +188,19 @@ def test_a_follow_up_is_read_first_with_the_previous_question_as_its_topic():
     a = analyse("وما كان شعاره؟", history)
     assert a.follow_up and a.reader_question.startswith("وما كان شعاره؟")
     assert "اليوم التواصلي في الرباط" in a.reader_question and " من " not in f" {a.reader_question} "
+
+
+def test_reader_reads_unmarked_text_and_maps_spans_back_to_the_marked_original():
+    from assistant.reader import marked_span, unmarked
+
+    text = "تعزيز قدرات دور الإيواء في عُمان والقُصوى."
+    clean, kept = unmarked(text)
+    assert clean == "تعزيز قدرات دور الإيواء في عمان والقصوى."
+    a = clean.index("عمان")
+    start, end = marked_span(text, kept, a, a + len("عمان"))
+    assert text[start:end] == "عُمان"
+    a = clean.index("والقصوى")
+    start, end = marked_span(text, kept, a, a + len("والقصوى"))
+    assert text[start:end] == "والقُصوى"
+    assert unmarked("بلا تشكيل") == ("بلا تشكيل", None)
+    assert marked_span("بلا تشكيل", None, 0, 3) == (0, 3)

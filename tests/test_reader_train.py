@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 
+from assistant import arabic
 from assistant.fakes import HashingEmbedder
-from assistant.reader_train import Example, retrieved_negatives, same_article_negatives
+from assistant.reader_train import Example, retrieved_negatives, same_article_negatives, swap_negatives, swap_question
 
 
 def _examples() -> list[Example]:
@@ -48,3 +49,45 @@ def test_retrieved_negatives_give_distinct_wrong_paragraphs_per_pick():
         source = next(e for e in examples if e.qid == q)
         assert neg.context != source.context and neg.context != by_q.get(q)
         assert not any(a in neg.context for a in source.answers)
+
+
+def _absent_from(question: str, have: set[str]) -> set[str]:
+    return {w for w in arabic.content_words(question) if not arabic.covers(w, have)}
+
+
+def test_swap_question_moves_a_held_number_to_one_the_text_lacks():
+    have = set(arabic.terms("تأسست الجامعة عام 1850 وافتتحت عام 1853."))
+    for seed in range(20):
+        out = swap_question("متى تأسست الجامعة عام 1850؟", have, [], lambda w: 1, random.Random(seed), number_share=1.0)
+        assert out and out != "متى تأسست الجامعة عام 1850؟"
+        assert _absent_from(out, have) and "1853" not in out and "1850" not in out
+
+
+def test_swap_question_replaces_a_named_place_with_one_the_text_never_names():
+    have = set(arabic.terms("بلغ عدد الضحايا في المغرب ألف ضحية، وفي مصر ألفين."))
+    for seed in range(20):
+        out = swap_question("كم عدد الضحايا في المغرب؟", have, [], lambda w: 1, random.Random(seed))
+        assert out.startswith("كم عدد الضحايا في ") and "المغرب" not in out
+        missing = _absent_from(out, have)
+        assert len(missing) == 1 and arabic.normalize("مصر") not in missing
+
+
+def test_swap_question_takes_a_donor_word_the_text_lacks_and_keeps_the_rest():
+    have = set(arabic.terms("ولد الشاعر حمزة في قرية صغيرة قرب النهر."))
+    df = {arabic.normalize(w): 1 for w in ("حمزة", "نابليون", "الشاعر", "قرية")}
+    out = swap_question("متى ولد حمزة؟", have, ["أين هزم نابليون؟"], lambda w: df.get(w, 5), random.Random(0))
+    assert out == "متى ولد نابليون؟"
+    assert swap_question("متى ولد حمزة؟", have, ["أين ولد حمزة؟"], lambda w: df.get(w, 5), random.Random(0)) is None
+
+
+def test_swap_negatives_pair_a_changed_question_with_its_own_paragraph_and_no_answer():
+    examples = _examples()
+    negatives = swap_negatives(examples, random.Random(3))
+    assert negatives
+    article_terms = {}
+    for e in examples:
+        article_terms.setdefault(e.article, set()).update(arabic.terms(e.context))
+    for neg in negatives:
+        source = next(e for e in examples if e.qid == neg.qid.removesuffix("-swap"))
+        assert neg.answer_start == -1 and neg.context == source.context and neg.question != source.question
+        assert _absent_from(neg.question, article_terms[source.article])  # the asked fact is not in the article
