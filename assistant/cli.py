@@ -253,9 +253,9 @@ SHARED_TRAIN = Path(__file__).resolve().parent.parent.parent / "shared" / "train
 @click.option("--arabic-epochs", type=int, default=5, show_default=True)
 @click.option("--resample-negatives/--fixed-negatives", default=True, show_default=True,
               help="A fresh hard negative per ARCD question and epoch (else one same-article + one retrieved).")
-@click.option("--swap-epochs", type=int, default=2, show_default=True,
-              help="ARCD epochs that add a swapped (made unanswerable) copy of each question.")
-@click.option("--squad-swap-share", type=float, default=0.3, show_default=True,
+@click.option("--swap-epochs", type=int, default=0, show_default=True,
+              help="ARCD epochs that add a swapped (made unanswerable) copy of each question (0: the shipped recipe; 2 with --squad-swap-share 0.3 is the swap experiment in the README).")
+@click.option("--squad-swap-share", type=float, default=0.0, show_default=True,
               help="Share of SQuAD questions that also get a swapped copy.")
 @click.option("--squad-questions", type=int, default=0, help="Sample this many SQuAD questions (0: all).")
 @click.option("--batch-size", type=int, default=16, show_default=True)

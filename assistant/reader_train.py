@@ -54,8 +54,8 @@ class TrainSettings:
     squad_questions: int = 0  # 0: all
     negatives_per_question: int = 2  # ARCD: same-article + retrieved (when not resampled)
     resample_negatives: bool = True  # ARCD: one fresh negative per question and epoch (see train)
-    swap_epochs: int = 2  # ARCD: a fresh swapped question (see swap_question) per question in this many epochs
-    squad_swap_share: float = 0.3  # share of SQuAD questions that also get a swapped question
+    swap_epochs: int = 0  # ARCD: a fresh swapped question (see swap_question) per question in this many epochs
+    squad_swap_share: float = 0.0  # share of SQuAD questions that also get a swapped question
     squad_negative_share: float = 0.3  # share of SQuAD questions that also get a same-article negative
     batch_size: int = 16
     lr: float = 8e-5
