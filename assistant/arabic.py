@@ -13,6 +13,7 @@ from functools import lru_cache
 
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _TATWEEL = "\u0640"
+_MARKS = re.compile(_DIACRITICS.pattern[:-1] + _TATWEEL + "]")  # diacritics and tatweel
 _CHAR_MAP = str.maketrans({
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه",
     **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
@@ -53,6 +54,26 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
     return text.translate(_CHAR_MAP).lower()
+
+
+def unmarked(text: str) -> tuple[str, tuple[int, ...] | None]:
+    """The text without diacritics and tatweel, and each kept character's offset in ``text`` (``None``: nothing
+    removed). The reader reads this: its tokenizer splits a marked word into odd pieces («عُمان» → ع ُ مان)
+    that no longer match the same word unmarked in a question."""
+    if not _MARKS.search(text):
+        return text, None
+    kept = tuple(i for i, ch in enumerate(text) if not _MARKS.fullmatch(ch))
+    return "".join(text[i] for i in kept), kept
+
+
+def marked_span(text: str, kept: tuple[int, ...] | None, start: int, end: int) -> tuple[int, int]:
+    """A span of ``unmarked(text)`` as offsets into ``text`` (the marks of its last letter included)."""
+    if kept is None or end <= start:
+        return start, end
+    a, b = kept[start], kept[end - 1] + 1
+    while b < len(text) and _MARKS.fullmatch(text[b]):
+        b += 1
+    return a, b
 
 
 def light_stem(token: str) -> str:

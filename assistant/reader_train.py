@@ -25,6 +25,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .reader import CARD_FILE, WEIGHTS_FILE, ReaderConfig, build_model, span_logits, trained_state
@@ -142,6 +143,14 @@ PLACES = tuple("""مصر السعودية تونس الجزائر المغرب �
 _CLITICS = ("", "و", "ب", "ل", "ف", "وب", "ول", "وف")
 
 
+@lru_cache(maxsize=1)
+def _places() -> dict[str, str]:
+    """``PLACES`` by normalised form."""
+    from . import arabic
+
+    return {arabic.normalize(p): p for p in PLACES}
+
+
 def swap_question(question: str, have: set[str], donors: Sequence[str], doc_freq: Callable[[str], int],
                   rng: random.Random, number_share: float = 0.5, rare_words: bool = True) -> str | None:
     """The question with the fact it asks about made absent from a text whose ``arabic.terms`` are ``have``,
@@ -164,7 +173,7 @@ def swap_question(question: str, have: set[str], donors: Sequence[str], doc_freq
                 return question[: m.start()] + new + question[m.end() :]
 
     tokens = list(_WORD.finditer(question))
-    places = {arabic.normalize(p): p for p in PLACES}
+    places = _places()
     for m in rng.sample(tokens, len(tokens)):
         norm = arabic.normalize(m.group())
         clitic = next((c for c in _CLITICS if norm.startswith(c) and norm[len(c):] in places), None)
@@ -212,13 +221,14 @@ def swap_negatives(examples: list[Example], rng: random.Random, share: float = 1
     each paired with its own paragraph and labelled "no answer"."""
     from . import arabic
 
-    article_terms: dict[str, set[str]] = {}
+    context_terms = {c: set(arabic.terms(c)) for c in dict.fromkeys(e.context for e in examples)}
     doc_freq: dict[str, int] = {}
-    for context in dict.fromkeys(e.context for e in examples):
-        for t in set(arabic.terms(context)):
+    for terms in context_terms.values():
+        for t in terms:
             doc_freq[t] = doc_freq.get(t, 0) + 1
+    article_terms: dict[str, set[str]] = {}
     for e in examples:
-        article_terms.setdefault(e.article, set()).update(arabic.terms(e.context))
+        article_terms.setdefault(e.article, set()).update(context_terms[e.context])
     questions = [(e.article, e.question) for e in examples if e.answers]
     out = []
     for e in examples:

@@ -144,7 +144,7 @@ def main(argv=None) -> int:
                         help="also ask swapped near-misses (a number, place or rare word of the question replaced by "
                              "one the article never uses) and report their refusal")
     parser.add_argument("--only-swaps", action="store_true",
-                        help="ask only the entity-swap near-misses and add them to --out's records.jsonl (same reader)")
+                        help="ask only the swapped near-misses and add them to --out's records.jsonl (same reader)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

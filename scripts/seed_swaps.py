@@ -33,11 +33,11 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     texts = {p.name: p.read_text(encoding="utf-8") for p in sorted(Path(args.docs).iterdir()) if p.is_file()}
-    everything = set().union(*(set(arabic.terms(t)) for t in texts.values()))
     doc_freq: dict[str, int] = {}
     for t in texts.values():
         for term in set(arabic.terms(t)):
             doc_freq[term] = doc_freq.get(term, 0) + 1
+    everything = set(doc_freq)
     rows = [json.loads(line) for f in args.files for line in Path(f).read_text(encoding="utf-8").splitlines() if line.strip()]
     rows = [r for r in rows if r.get("answerable", True) and r.get("gold_docs") and not r.get("history")
             and arabic.script_of(r["question"]) == "ar"]

@@ -191,7 +191,7 @@ def test_a_follow_up_is_read_first_with_the_previous_question_as_its_topic():
 
 
 def test_reader_reads_unmarked_text_and_maps_spans_back_to_the_marked_original():
-    from assistant.reader import marked_span, unmarked
+    from assistant.arabic import marked_span, unmarked
 
     text = "تعزيز قدرات دور الإيواء في عُمان والقُصوى."
     clean, kept = unmarked(text)
