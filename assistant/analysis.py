@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import arabic
+from . import arabic, gazetteer
 from .retrieval import is_follow_up, search_query
 from .types import Turn
 
@@ -66,6 +66,7 @@ class Analysis:
     language: str  # "ar", "latin", "other" (by letters)
     follow_up: bool
     is_list: bool
+    named: tuple[str, ...] = ()  # places (normalised) and numbers the query names (``gazetteer.named``)
 
 
 def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
@@ -81,6 +82,7 @@ def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
         language=arabic.script_of(question),
         follow_up=follow_up,
         is_list=is_list_question(question),
+        named=gazetteer.named(query),
     )
 
 

@@ -3,8 +3,8 @@
 The reader's own no-answer score separates "no passage about this" well but not "the topic is here, the
 fact is not" (near-miss questions). This stage adds what the reader does not see at once: how much of the
 question the chosen passage and sentence cover (idf-weighted, on normalised Arabic with light stems),
-question words that occur nowhere in the index, whether the span is of the asked kind, and where the
-passage ranked. A logistic regression over these (``fit``) is trained on near-miss and answerable
+question words that occur nowhere in the index, whether the span is of the asked kind, where the
+passage ranked, and whether it (or its document) mentions the places and numbers the question names. A logistic regression over these (``fit``) is trained on near-miss and answerable
 records made by ``scripts/calibrate_reader.py`` on ARCD-train; its weights ship as ``refusal.json``
 next to the reader's. Only for Arabic questions: coverage means nothing for an English question over
 Arabic text, where the reader's evidence threshold decides alone.
@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import arabic
+from . import arabic, gazetteer
 from .analysis import Analysis
 from .extractive import QUESTION_FRAME, type_match
 
@@ -28,7 +28,7 @@ FEATURES = (
     "evidence", "span_score", "null_score", "margin", "passage_rank", "dense_rank", "lexical_rank",
     "coverage_passage", "coverage_quote", "idf_coverage_passage", "idf_coverage_quote", "unknown_terms",
     "type_match", "span_chars", "gap", "missing_idf_passage", "missing_idf_quote",
-    "similarity_quote", "similarity_gap",
+    "similarity_quote", "similarity_gap", "named_missing_passage", "named_missing_document",
 )
 
 
@@ -97,6 +97,9 @@ def features(analysis: Analysis, reading, texts: dict[str, str], doc_freq: Calla
         "missing_idf_quote": _missing_idf(words, in_quote, idf, top_idf),
         "similarity_quote": similarity,
         "similarity_gap": similarity - (similarity if best_other_similarity is None else best_other_similarity),
+        # places and numbers the question names that the passage / its whole document never mention
+        "named_missing_passage": gazetteer.missing(analysis.named, passage),
+        "named_missing_document": gazetteer.missing(analysis.named, doc),
     }
 
 

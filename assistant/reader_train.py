@@ -25,7 +25,6 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from .reader import CARD_FILE, WEIGHTS_FILE, ReaderConfig, build_model, span_logits, trained_state
@@ -134,32 +133,15 @@ def same_article_negatives(examples: list[Example], rng: random.Random, share: f
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"(?<!\d)\d+(?!\d)")
 # Places a question may name; a named place its article never mentions makes the asked fact absent.
-PLACES = tuple("""مصر السعودية تونس الجزائر المغرب ليبيا السودان موريتانيا الأردن فلسطين لبنان سوريا العراق الكويت
-قطر البحرين الإمارات عمان اليمن تركيا إيران باكستان الهند الصين اليابان روسيا فرنسا ألمانيا إيطاليا إسبانيا
-بريطانيا أمريكا كندا البرازيل الأرجنتين المكسيك نيجيريا إثيوبيا كينيا الصومال إندونيسيا ماليزيا أستراليا اليونان
-هولندا بلجيكا السويد النرويج بولندا أوكرانيا القاهرة الرياض تونس الرباط بغداد دمشق بيروت عمّان الدوحة دبي أبوظبي
-الخرطوم طرابلس الجزائر مسقط صنعاء الكويت المنامة القدس إسطنبول طهران باريس لندن برلين روما مدريد موسكو بكين طوكيو
-واشنطن نيويورك الإسكندرية جدة مكة المدينة الدار البيضاء مراكش فاس وهران صفاقس حلب الموصل البصرة""".split())
-_CLITICS = ("", "و", "ب", "ل", "ف", "وب", "ول", "وف")
-
-
-@lru_cache(maxsize=1)
-def _places() -> dict[str, str]:
-    """``PLACES`` by normalised form."""
-    from . import arabic
-
-    return {arabic.normalize(p): p for p in PLACES}
-
-
 def swap_question(question: str, have: set[str], donors: Sequence[str], doc_freq: Callable[[str], int],
                   rng: random.Random, number_share: float = 0.5, rare_words: bool = True) -> str | None:
     """The question with the fact it asks about made absent from a text whose ``arabic.terms`` are ``have``,
     by the first of these that applies: a number of the question that the text holds moves to one it lacks
-    (with probability ``number_share``); a place it names that the text holds (``PLACES``) becomes a place the
+    (with probability ``number_share``); a place it names that the text holds (``gazetteer.PLACES``) becomes a place the
     text never names; a capitalised Latin name becomes one from a donor question; else its rarest word the
     text holds becomes the rarest word of a donor question that the text lacks (both with or both without
     the article ال; not with ``rare_words=False``). ``None`` when nothing applies."""
-    from . import arabic
+    from . import arabic, gazetteer
     from .extractive import QUESTION_FRAME
 
     numbers = [m for m in _NUMBER.finditer(question) if m.group() in have]
@@ -173,10 +155,10 @@ def swap_question(question: str, have: set[str], donors: Sequence[str], doc_freq
                 return question[: m.start()] + new + question[m.end() :]
 
     tokens = list(_WORD.finditer(question))
-    places = _places()
+    places = gazetteer.places()
     for m in rng.sample(tokens, len(tokens)):
         norm = arabic.normalize(m.group())
-        clitic = next((c for c in _CLITICS if norm.startswith(c) and norm[len(c):] in places), None)
+        clitic = next((c for c in gazetteer.CLITICS if norm.startswith(c) and norm[len(c):] in places), None)
         if clitic is None or norm[len(clitic):] not in have:
             continue
         absent = [p for n, p in places.items() if n not in have and not arabic.covers(n, have)]

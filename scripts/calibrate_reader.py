@@ -39,11 +39,12 @@ def paragraph_of(source: str) -> int:
     return int(source.rsplit("#", 1)[1])
 
 
-def swapped(rows, texts: dict[str, str], doc_freq, seed: int = 7) -> list:
+def swapped(rows, texts: dict[str, str], doc_freq, seed: int = 7, rare_words: bool = True) -> list:
     """Swapped near-misses (``reader_train.swap_question``, the generator of the reader's swap negatives): in
     each question a number, a place or its rarest word that its article holds is replaced by one its article
     never uses («متى ولد حمزة؟» → «متى ولد نابليون؟»). The topic words stay, the asked fact is gone: these must
-    be refused. Made from the file's own questions (ARCD-test: never trained on)."""
+    be refused. Made from the file's own questions (ARCD-test: never trained on). ``rare_words=False``: only
+    numbers, places and Latin names are swapped (a swapped rare word often makes a broken question)."""
     import random
 
     from assistant.reader_train import swap_question
@@ -56,14 +57,14 @@ def swapped(rows, texts: dict[str, str], doc_freq, seed: int = 7) -> list:
     for row in rows:
         article = article_of(row.gold_docs[0])
         donors = [r.question for r in rng.sample(rows, min(40, len(rows))) if article_of(r.gold_docs[0]) != article]
-        question = swap_question(row.question, article_terms[article], donors, doc_freq, rng)
+        question = swap_question(row.question, article_terms[article], donors, doc_freq, rng, rare_words=rare_words)
         if question and question != row.question:
             out.append(replace(row, id=f"{row.id}-swap", question=question, expected_answers=()))
     return out
 
 
 def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: str, swaps: bool = False,
-        originals: bool = True) -> tuple[list[dict], object]:
+        originals: bool = True, rare_words: bool = True) -> tuple[list[dict], object]:
     """Ask every question with refusal off; record the reader's evidence and the answerability features.
     With ``swaps``, entity-swapped variants of the questions are asked too (records with run ``swap``)."""
     assistant = Assistant(settings.with_(index_dir=index_dir), embedder=embedder)
@@ -71,7 +72,7 @@ def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: s
     lexical, texts = assistant.index.lexical, assistant.index.texts
     asked = [(row, label) for row in rows] if originals else []
     if swaps:
-        asked += [(row, "swap") for row in swapped(rows, texts, lexical.doc_freq)]
+        asked += [(row, "swap") for row in swapped(rows, texts, lexical.doc_freq, rare_words=rare_words)]
     out = []
     for i, (row, kind) in enumerate(asked):
         started = time.perf_counter()
@@ -145,8 +146,11 @@ def main(argv=None) -> int:
                              "one the article never uses) and report their refusal")
     parser.add_argument("--only-swaps", action="store_true",
                         help="ask only the swapped near-misses and add them to --out's records.jsonl (same reader)")
+    parser.add_argument("--named-swaps", action="store_true",
+                        help="swap only numbers, places and Latin names (not the rarest word)")
     args = parser.parse_args(argv)
     out = Path(args.out)
+    rare_words = not args.named_swaps
     out.mkdir(parents=True, exist_ok=True)
     settings = Settings.from_env(answer_mode="reader")
     documents, rows, errors = load_squad(args.squad)
@@ -154,7 +158,8 @@ def main(argv=None) -> int:
     if errors:
         print(f"{len(errors)} malformed rows skipped", file=sys.stderr)
     if args.only_swaps:
-        swaps, _ = run(settings, documents, rows, out / "full-index", None, "full", swaps=True, originals=False)
+        swaps, _ = run(settings, documents, rows, out / "full-index", None, "full", swaps=True, originals=False,
+                       rare_words=rare_words)
         records = out / "records.jsonl"
         kept = [line for line in records.read_text(encoding="utf-8").splitlines() if '"run": "swap"' not in line]
         records.write_text("\n".join(kept + [json.dumps(r) for r in swaps]), encoding="utf-8")
@@ -163,7 +168,8 @@ def main(argv=None) -> int:
     kept_docs = [d for d in documents if paragraph_of(d.source) % 2 == 0]
     kept_sources = {d.source for d in kept_docs}
 
-    full, embedder = run(settings, documents, rows, out / "full-index", None, "full", swaps=args.swaps)
+    full, embedder = run(settings, documents, rows, out / "full-index", None, "full", swaps=args.swaps,
+                         rare_words=rare_words)
     swaps = [r for r in full if r["run"] == "swap"]
     full = [r for r in full if r["run"] == "full"]
     probe, _ = run(settings, kept_docs, rows, out / "half-index", embedder, "probe")

@@ -1,0 +1,78 @@
+"""What a question names: places (a small gazetteer) and numbers, and whether a text mentions them.
+
+A question that names a place or a number its passage never mentions asks about a fact that passage does
+not hold: «كم عدد ضحايا الاتجار بالبشر في تونس؟» over an article with only the global figure. The refusal
+model and the passage selector (``answerability``) read this as two features; the swapped near-misses of
+``reader_train.swap_question`` draw their replacement places from the same list.
+
+Matching is on normalised text (``arabic.normalize``) and forgiving about form: a place is mentioned by
+itself with clitics and the article («وبالمغرب», «للسعودية») and by its nisba adjective («المغربية»,
+«التونسيين», «السوري»).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from . import arabic
+
+# countries, capitals and large cities, continents; "المدينة" and "الدار" are left out (common words)
+PLACES = tuple("""مصر السعودية تونس الجزائر المغرب ليبيا السودان موريتانيا الأردن فلسطين لبنان سوريا العراق الكويت
+قطر البحرين الإمارات عمان اليمن تركيا إيران باكستان أفغانستان الهند الصين اليابان كوريا روسيا فرنسا ألمانيا
+إيطاليا إسبانيا بريطانيا أمريكا كندا البرازيل الأرجنتين المكسيك نيجيريا إثيوبيا كينيا الصومال جيبوتي إندونيسيا
+ماليزيا أستراليا اليونان هولندا بلجيكا السويد النرويج بولندا أوكرانيا القاهرة الرياض الرباط بغداد دمشق بيروت
+الدوحة دبي أبوظبي الخرطوم طرابلس مسقط صنعاء المنامة القدس غزة إسطنبول طهران باريس لندن برلين روما مدريد موسكو
+بكين طوكيو واشنطن نيويورك الإسكندرية جدة مكة مراكش فاس وهران صفاقس حلب الموصل البصرة أوروبا أفريقيا
+آسيا""".split())
+# other names a text may use for a place (normalised)
+ALIASES = {"امريكا": ("الولايات المتحده",), "بريطانيا": ("المملكه المتحده",), "الامارات": ("دوله الامارات",),
+           "فلسطين": ("الاراضي الفلسطينيه",), "عمان": ("سلطنه عمان",)}
+CLITICS = ("", "و", "ب", "ل", "ف", "وب", "ول", "وف")
+_LETTERS = r"[^\W\d_]"
+_NUMBER = re.compile(r"(?<![0-9.,])(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{2,})(?![0-9]|[.,][0-9])")
+
+
+@lru_cache(maxsize=1)
+def places() -> dict[str, str]:
+    """``PLACES`` by normalised form."""
+    return {arabic.normalize(p): p for p in PLACES}
+
+
+@lru_cache(maxsize=256)
+def _pattern(place: str) -> re.Pattern:
+    """A normalised place with clitics and article, or its nisba («مصر» → مصري، المصرية، والمصريين)."""
+    core = place[2:] if place.startswith("ال") else place
+    stem = core[:-1] if core.endswith(("ا", "ه")) else core
+    stem = stem[:-1] if stem.endswith("ي") and core != stem else stem  # السعودية, سوريا: سعودي, سوري
+    nisba = f"|{re.escape(stem)}(?:ي|يه|يين|يون|يات)" if len(stem) >= 3 else ""  # not «جدية» for جدة
+    forms = f"(?:{re.escape(core)}{nisba})"
+    return re.compile(rf"(?<!{_LETTERS})[وفبلك]{{0,2}}(?:ال|ل)?{forms}(?!{_LETTERS})")
+
+
+def mentions(place: str, normalized_text: str) -> bool:
+    """Does a normalised text mention a (normalised) place of ``PLACES``?"""
+    return _pattern(place).search(normalized_text) is not None or \
+        any(alias in normalized_text for alias in ALIASES.get(place, ()))
+
+
+def numbers(normalized_text: str) -> set[str]:
+    """Numbers of two or more digits, thousands separators dropped."""
+    return {m.group().replace(",", "") for m in _NUMBER.finditer(normalized_text)}
+
+
+def named(text: str) -> tuple[str, ...]:
+    """The places (normalised) and numbers a question names, in a stable order."""
+    norm = arabic.normalize(text)
+    found = [p for p in places() if mentions(p, norm)]
+    return tuple(dict.fromkeys(found)) + tuple(sorted(numbers(norm)))
+
+
+def missing(items: tuple[str, ...], text: str) -> float:
+    """Share of ``named`` items that a text does not mention (0 when nothing is named)."""
+    if not items:
+        return 0.0
+    norm = arabic.normalize(text)
+    held = numbers(norm)
+    absent = sum(not (item in held if item.isdigit() else mentions(item, norm)) for item in items)
+    return absent / len(items)

@@ -1,0 +1,48 @@
+"""What a question names (places, numbers) and whether a text mentions them: the near-miss features' ground."""
+
+from __future__ import annotations
+
+from assistant import answerability, gazetteer
+from assistant.analysis import analyse
+from assistant.reading import Reading
+from assistant.types import Chunk, Hit
+
+
+def test_a_question_names_places_with_clitics_or_as_nisba_and_numbers():
+    assert gazetteer.named("كم عدد ضحايا الاتجار بالبشر في تونس؟") == ("تونس",)
+    assert gazetteer.named("من هو وزير العدل المغربي؟") == ("المغرب",)
+    assert gazetteer.named("ما عدد المتدربين وبالسعودية عام ٢٠١٩؟") == ("السعوديه", "2019")
+    assert gazetteer.named("بلغ 1,200 مشارك و3.5 مليون") == ("1200",)  # separators dropped, decimals and 1 digit not
+    assert gazetteer.named("ما المدينة التي استضافت المؤتمر؟") == ()  # «المدينة» is a common word, not Medina
+    assert gazetteer.named("How many people live in Oman?") == ()
+
+
+def test_missing_counts_what_a_text_never_mentions_in_any_form():
+    assert gazetteer.missing(("المغرب", "2019"), "في المملكة المغربية سنة ٢٠١٩") == 0.0
+    assert gazetteer.missing(("تونس", "السعوديه"), "مشاركون من السعوديين وحدهم") == 0.5
+    assert gazetteer.missing(("تونس",), "الأرقام العالمية للضحايا") == 1.0
+    assert gazetteer.missing((), "أي نص") == 0.0
+    assert not gazetteer.mentions("جده", "بكل جدية")  # a 2-letter stem takes no nisba
+
+
+def test_the_answerability_features_see_a_named_place_absent_from_passage_and_document():
+    doc = "أعلنت المنظمة أن عدد ضحايا الاتجار بالبشر في العالم بلغ 50 ألفاً. وفي المغرب تم تدريب 240 مسؤولاً."
+    passage_end = doc.index(".") + 1
+    chunk = Chunk("doc.txt#0", "doc.txt", 0, passage_end, doc[:passage_end])
+    hit = Hit(chunk, 1.0, dense_rank=1, lexical_rank=1)
+    a = doc.index("50")
+    found = Reading(hit, a, a + 8, 6.0, 0, passage_end, 3, 7.0, 1.0, 2.0, 0)
+
+    def feats(question: str) -> dict[str, float]:
+        return answerability.features(analyse(question), found, {"doc.txt": doc}, lambda term: 1, 10)
+
+    tunisia = feats("كم عدد ضحايا الاتجار بالبشر في تونس؟")
+    assert tunisia["named_missing_passage"] == tunisia["named_missing_document"] == 1.0
+    morocco = feats("كم عدد ضحايا الاتجار بالبشر في المغرب؟")
+    assert morocco["named_missing_passage"] == 1.0 and morocco["named_missing_document"] == 0.0
+    world = feats("كم عدد ضحايا الاتجار بالبشر في العالم؟")
+    assert world["named_missing_passage"] == world["named_missing_document"] == 0.0
+
+
+def test_a_place_is_mentioned_by_another_of_its_names():
+    assert gazetteer.missing(gazetteer.named("كم عدد الضحايا في أمريكا؟"), "في الولايات المتحدة وحدها") == 0.0
