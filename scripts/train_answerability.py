@@ -156,11 +156,20 @@ def main(argv=None) -> int:
     parser.add_argument("--l2", type=float, default=1.0)
     parser.add_argument("--without", nargs="*", default=[], choices=FEATURES, metavar="FEATURE",
                         help="leave these features out (ablation)")
+    parser.add_argument("--refusal-without", nargs="*", default=["named_missing_passage"], choices=FEATURES,
+                        metavar="FEATURE", help="left out of the refusal model only (default: named_missing_passage — "
+                        "ARCD paragraphs are whole documents, so it cannot learn that a long document names its place "
+                        "once, in its lead: the refusal model asks whether the document mentions it)")
+    parser.add_argument("--selector-without", nargs="*", default=["named_missing_document"], choices=FEATURES,
+                        metavar="FEATURE", help="left out of the passage selector only (default: "
+                        "named_missing_document — it chooses among passages, often of one document)")
     args = parser.parse_args(argv)
     names = tuple(n for n in FEATURES if n not in set(args.without))
+    selector_names = tuple(n for n in names if n not in set(args.selector_without))
+    names = tuple(n for n in names if n not in set(args.refusal_without))
     train, test = load(Path(args.train)), load(Path(args.test))
     groups, targets = selector_rows(train)
-    selector = fit_choice(groups, targets, names, l2=args.l2) if groups else None
+    selector = fit_choice(groups, targets, selector_names, l2=args.l2) if groups else None
     selection = {"train": select(train, selector), "test": select(test, selector)}
     print("selection:", json.dumps(selection))
     rows = [r for r in train if usable(r)]
@@ -191,10 +200,11 @@ def main(argv=None) -> int:
         return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(path)
 
     card = {
-        "command": "python scripts/train_answerability.py --train runs/features-train --test runs/features-test "
-                   "(records from scripts/calibrate_reader.py on ARCD-train and ARCD-test)",
+        "command": f"python scripts/train_answerability.py --train {portable(args.train)} --test {portable(args.test)} "
+                   "(records: python scripts/calibrate_reader.py --swaps --named-swaps --squad "
+                   "../shared/train/arcd-train.json or arcd-test.json --out <records>)",
         "what": "logistic regression: is the asked fact in the reader's chosen passage (Arabic questions)",
-        "trained_on": {"records": portable(args.train), "questions": "ARCD-train (MIT), full index + near-miss probe",
+        "trained_on": {"records": portable(args.train), "questions": "ARCD-train (MIT), full index + near-miss probe + swapped near-misses",
                        "rows": len(rows), "answerable": sum(r["label"] for r in rows),
                        "near_miss": sum(1 - r["label"] for r in rows)},
         "l2": args.l2,

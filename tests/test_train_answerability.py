@@ -1,0 +1,47 @@
+"""scripts/train_answerability.py: the selector and the refusal model fitted from reader records."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+from assistant.answerability import FEATURES, MODEL_FILE, SELECTOR_FILE, AnswerabilityModel
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import train_answerability
+
+
+def records(folder: Path, seed: int) -> Path:
+    """Full-run, probe and swap records whose named_missing_document separates answerable from not."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(60):
+        run = ("full", "probe", "swap")[i % 3]
+        paragraph = rng.randrange(4)
+        answerable = run == "full" or (run == "probe" and paragraph % 2 == 0)
+        cands = []
+        for k in range(3):
+            feats = {name: rng.gauss(0, 1) for name in FEATURES}
+            feats["named_missing_document"] = feats["named_missing_passage"] = 0.0 if answerable else 1.0
+            cands.append({"features": feats, "gold": k == 0, "f1": 1.0 if k == 0 else 0.0, "em": 0.0, "contained": 1.0})
+        rows.append({"id": str(i), "run": run, "source": f"article{i % 5}#{paragraph}", "language": "ar",
+                     "evidence": cands[0]["features"]["evidence"], "features": cands[0]["features"], "candidates": cands,
+                     "f1": 1.0, "em": 0.0, "contained": 1.0})
+    folder.mkdir()
+    (folder / "records.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    return folder
+
+
+def test_the_refusal_model_asks_the_document_and_the_selector_the_passage(tmp_path):
+    train, test, out = records(tmp_path / "train", 1), records(tmp_path / "test", 2), tmp_path / "model"
+    out.mkdir()
+    assert train_answerability.main(["--train", str(train), "--test", str(test), "--model-dir", str(out)]) == 0
+    refusal = AnswerabilityModel.load(out / MODEL_FILE)
+    selector = AnswerabilityModel.load(out / SELECTOR_FILE)
+    assert "named_missing_document" in refusal.names and "named_missing_passage" not in refusal.names
+    assert "named_missing_passage" in selector.names and "named_missing_document" not in selector.names
+    weight = dict(zip(refusal.names, refusal.weights, strict=True))["named_missing_document"]
+    assert weight < 0  # a named place the document never mentions: refuse
+    assert refusal.card["trained_on"]["near_miss"] > 0 and "--named-swaps" in refusal.card["command"]
