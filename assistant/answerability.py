@@ -4,7 +4,8 @@ The reader's own no-answer score separates "no passage about this" well but not 
 fact is not" (near-miss questions). This stage adds what the reader does not see at once: how much of the
 question the chosen passage and sentence cover (idf-weighted, on normalised Arabic with light stems),
 question words that occur nowhere in the index, whether the span is of the asked kind, where the
-passage ranked, and whether it (or its document) mentions the places and numbers the question names. A logistic regression over these (``fit``) is trained on near-miss and answerable
+passage ranked, and whether it (or its document) mentions the places and numbers the question names
+(``gazetteer``). A logistic regression over these (``fit``) is trained on near-miss and answerable
 records made by ``scripts/calibrate_reader.py`` on ARCD-train; its weights ship as ``refusal.json``
 next to the reader's. Only for Arabic questions: coverage means nothing for an English question over
 Arabic text, where the reader's evidence threshold decides alone.

@@ -68,11 +68,17 @@ def named(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found)) + tuple(sorted(numbers(norm)))
 
 
+@lru_cache(maxsize=64)
+def _normalized(text: str) -> tuple[str, frozenset[str]]:
+    """A text normalised, with its numbers: the same documents are asked about again and again."""
+    norm = arabic.normalize(text)
+    return norm, frozenset(numbers(norm))
+
+
 def missing(items: tuple[str, ...], text: str) -> float:
     """Share of ``named`` items that a text does not mention (0 when nothing is named)."""
     if not items:
         return 0.0
-    norm = arabic.normalize(text)
-    held = numbers(norm)
+    norm, held = _normalized(text)
     absent = sum(not (item in held if item.isdigit() else mentions(item, norm)) for item in items)
     return absent / len(items)

@@ -6,9 +6,10 @@ Data (SQuAD-format JSON files):
   * hard negatives generated here, labelled "no answer": each question paired with another paragraph of
     its own article (same topic, fact absent) and with the paragraph that dense retrieval wrongly ranks
     first among all paragraphs. A negative whose text contains the answer string is skipped;
-  * swapped questions, labelled "no answer" with their own paragraph: the question's rarest word that its
-    article holds is replaced by a word its article never uses, taken from a question about another article
-    («متى ولد حمزة؟» → «متى ولد نابليون؟»), or a number it asks about by another number («عام 1990» → «عام 1993»).
+  * swapped questions (``swap_question``; off in the shipped recipe), labelled "no answer" with their own
+    paragraph: a number the question asks about becomes another («عام 1990» → «عام 1993»), a place it names one
+    its article never names (``gazetteer.PLACES``), or its rarest word one from a question about another article
+    («متى ولد حمزة؟» → «متى ولد نابليون؟»).
     The topic stays, the asked fact is gone: the near-miss a reader must refuse.
 The frozen bottom layers run once per window and their output is cached (fp16); only the top layers and
 the head are trained. Windows are batched by length to avoid padding.
@@ -132,7 +133,8 @@ def same_article_negatives(examples: list[Example], rng: random.Random, share: f
 
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"(?<!\d)\d+(?!\d)")
-# Places a question may name; a named place its article never mentions makes the asked fact absent.
+
+
 def swap_question(question: str, have: set[str], donors: Sequence[str], doc_freq: Callable[[str], int],
                   rng: random.Random, number_share: float = 0.5, rare_words: bool = True) -> str | None:
     """The question with the fact it asks about made absent from a text whose ``arabic.terms`` are ``have``,

@@ -10,8 +10,8 @@ probe (half of each article's paragraphs indexed: questions of the removed half 
 Every record holds the reader's best span of each retrieved passage (its candidates). First the
 selector (a softmax over a question's candidates, ``answerability.fit_choice``) learns which candidate
 answers: the gold paragraph's, where it was retrieved. Each record then keeps its selected candidate.
-Records may also hold entity-swap near-misses (run ``swap``: a question's rarest word that its paragraph
-holds replaced by a word of another article's question; see calibrate_reader.py): always 0.
+Records may also hold swapped near-misses (run ``swap``: a number, place or name of a question that its
+article holds replaced by one it never uses; ``calibrate_reader.py --swaps --named-swaps``): always 0.
 Labels: 1 = the fact is in the index, 0 = near-miss. Both models (``assistant/answerability.py``) are
 fitted on --train only (ARCD-train: the reader's own training questions), then:
   * the threshold is chosen on --test's curve as the issue asks (near-miss refusal as high as possible
