@@ -59,7 +59,7 @@ def has_content(question: str) -> bool:
 class Analysis:
     question: str  # as asked
     query: str  # what retrieval searches with: the question, completed from the last turn for a follow-up
-    reader_question: str  # what the reader reads: a follow-up, then the topic of the previous question
+    reader_question: str  # what the reader reads: dialect words in MSA; a follow-up, then the previous question's topic
     normalized: str
     terms: tuple[str, ...]  # content words (normalised)
     kind: str  # number / date / person / place / other
@@ -75,7 +75,8 @@ def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
     return Analysis(
         question=question,
         query=query,
-        reader_question=f"{question} {topic_of(history[-1][0])}".strip() if follow_up else question,
+        reader_question=f"{arabic.msa_question(question)} {topic_of(history[-1][0])}".strip() if follow_up
+        else arabic.msa_question(question),
         normalized=arabic.normalize(question),
         terms=tuple(arabic.content_words(question)),
         kind=question_type(question),

@@ -30,6 +30,7 @@ FEATURES = (
     "coverage_passage", "coverage_quote", "idf_coverage_passage", "idf_coverage_quote", "unknown_terms",
     "type_match", "span_chars", "gap", "missing_idf_passage", "missing_idf_quote",
     "similarity_quote", "similarity_gap", "named_missing_passage", "named_missing_document",
+    "named_missing_quote", "sentence_gap",
 )
 
 
@@ -101,6 +102,9 @@ def features(analysis: Analysis, reading, texts: dict[str, str], doc_freq: Calla
         # places and numbers the question names that the passage / its whole document never mention
         "named_missing_passage": gazetteer.missing(analysis.named, passage),
         "named_missing_document": gazetteer.missing(analysis.named, doc),
+        "named_missing_quote": gazetteer.missing(analysis.named, quote),
+        # below 0 when the candidate is another sentence of a passage whose best span scores higher
+        "sentence_gap": max(-10.0, min(0.0, reading.sentence_gap)),
     }
 
 

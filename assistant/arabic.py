@@ -31,6 +31,7 @@ STOPWORDS = frozenset(
     كيف لماذا لما الا غير يا وهو وهي وقد وكان وكانت التى او اذ به بها له لها فيه فيها منه منها عنه عنها
     الي اليه اليها عليه عليها تم ذات ذو سوف
     شنو شو ايش وش اش اللي الي فين وين ديال تاع متاع قديش شحال كام ليش علاش كيفاش امتي امتى مين منو
+    قداش ايمتى وقتاش شكون شنهو ليه ازاي واش
     هاد هادي هاذا هذي دي ده بدي عايز ابغي بغيت كانت كان يعني بس
     the a an of in on at to for by with from and or is are was were be been what which who whom
     whose when where why how did does do many much""".split()
@@ -41,12 +42,44 @@ _PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و", "ف",
 _SUFFIXES = ("هما", "تها", "تهم", "ات", "ان", "ون", "ين", "يه", "ها", "هم", "هن", "كم", "نا", "ه", "ي", "ا")
 
 
-# dialect question words → the MSA word that carries the same question type
-DIALECT_QUESTION_WORDS = {
-    "قديش": "كم", "شحال": "كم", "كام": "كم", "فين": "اين", "وين": "اين", "امتي": "متي", "امتى": "متي",
-    "مين": "من", "منو": "من", "شنو": "ما", "شو": "ما", "ايش": "ما", "وش": "ما", "اش": "ما", "ليش": "لماذا",
-    "علاش": "لماذا", "كيفاش": "كيف",
+# dialect words → their MSA form, as written (the reader, trained on MSA questions, reads the MSA form)
+DIALECT_MSA = {
+    "قديش": "كم", "شحال": "كم", "قداش": "كم", "كام": "كم",
+    "فين": "أين", "وين": "أين",
+    "امتى": "متى", "امتي": "متى", "ايمتى": "متى", "وقتاش": "متى",
+    "مين": "من", "منو": "من", "شكون": "من",
+    "شنو": "ما", "شو": "ما", "ايش": "ما", "وش": "ما", "اش": "ما", "شنهو": "ما",
+    "ليش": "لماذا", "علاش": "لماذا", "ليه": "لماذا",
+    "كيفاش": "كيف", "ازاي": "كيف",
+    "واش": "هل",
+    "اللي": "التي", "ديال": "", "تاع": "", "متاع": "",
 }
+_ARTICLES = {"التي"}  # no question type
+
+
+def _fold(word: str) -> str:
+    return word.translate(_CHAR_MAP).lower()
+
+
+# dialect question words → the MSA word that carries the same question type (normalised)
+DIALECT_QUESTION_WORDS = {_fold(k): _fold(v) for k, v in DIALECT_MSA.items() if v and v not in _ARTICLES}
+_MSA_OF = {_fold(k): v for k, v in DIALECT_MSA.items()}
+_DIALECT_WORD = re.compile(r"[\w\u0640]+")
+
+
+def msa_question(text: str) -> str:
+    """Dialect question and function words replaced by their MSA forms, the rest as written:
+    «فين تختمت الحملة ديال التوعية؟» → «أين تختمت الحملة التوعية؟»."""
+    def swap(m: re.Match) -> str:
+        word = _fold(_DIACRITICS.sub("", m.group(0)).replace(_TATWEEL, ""))
+        if word in _MSA_OF:
+            return _MSA_OF[word]
+        if word[:1] == "و" and word[1:] in _MSA_OF and _MSA_OF[word[1:]]:  # «وقديش» → «وكم»
+            return "و" + _MSA_OF[word[1:]]
+        return m.group(0)
+
+    out = _DIALECT_WORD.sub(swap, text)
+    return re.sub(r"[ \t]{2,}", " ", out) if out != text else text
 
 
 def normalize(text: str) -> str:

@@ -57,7 +57,7 @@ class ScriptedReader:
         self.script = {arabic.normalize(q): a for q, a in script.items()}
         self.questions: list[str] = []
 
-    def read(self, question: str, passages: list[str], max_answer_tokens: int | None = None):
+    def read(self, question: str, passages: list[str], max_answer_tokens: int | None = None, per_sentence: bool = False):
         from .reader import Span
 
         self.questions.append(question)

@@ -81,8 +81,8 @@ def make_windows(tokenizer, question: str, passages: list[str], config: ReaderCo
     return out
 
 
-def best_spans(start_logits, end_logits, window: Window, max_answer_tokens: int, top: int = 3) -> list[Span]:
-    """The ``top`` best valid spans of one window (end ≥ start, inside the passage, not too long)."""
+def _span_scores(start_logits, end_logits, window: Window, max_answer_tokens: int):
+    """(start + end score of every valid span as a matrix, the window's null score), or None without passage tokens."""
     import numpy as np
 
     start = np.asarray(start_logits[: len(window.offsets)], dtype=np.float32)
@@ -90,13 +90,25 @@ def best_spans(start_logits, end_logits, window: Window, max_answer_tokens: int,
     null = float(start[0] + end[0])
     valid = np.array([o is not None and o[1] > o[0] for o in window.offsets])
     if not valid.any():
-        return []
+        return None
     s = np.where(valid, start, -np.inf)
     e = np.where(valid, end, -np.inf)
     scores = s[:, None] + e[None, :]
     n = len(s)
     i, j = np.indices((n, n))
     scores[(j < i) | (j - i >= max_answer_tokens)] = -np.inf
+    return scores, null
+
+
+def best_spans(start_logits, end_logits, window: Window, max_answer_tokens: int, top: int = 3) -> list[Span]:
+    """The ``top`` best valid spans of one window (end ≥ start, inside the passage, not too long)."""
+    import numpy as np
+
+    scored = _span_scores(start_logits, end_logits, window, max_answer_tokens)
+    if scored is None:
+        return []
+    scores, null = scored
+    n = scores.shape[0]
     flat = np.argsort(scores, axis=None)[::-1][:top]
     out = []
     for k in flat:
@@ -105,6 +117,31 @@ def best_spans(start_logits, end_logits, window: Window, max_answer_tokens: int,
             break
         out.append(Span(window.passage, window.offsets[a][0], window.offsets[b][1], float(scores[a, b]), null))
     return out
+
+
+def sentence_best_spans(start_logits, end_logits, window: Window, max_answer_tokens: int,
+                        sentence_starts: list[int]) -> list[Span]:
+    """The best valid span starting in each sentence of the window's passage (``sentence_starts``: sorted
+    character offsets where its sentences begin), so a passage offers one candidate per sentence it reads."""
+    import bisect
+
+    import numpy as np
+
+    scored = _span_scores(start_logits, end_logits, window, max_answer_tokens)
+    if scored is None:
+        return []
+    scores, null = scored
+    best_end = scores.argmax(axis=1)
+    best = scores[np.arange(len(best_end)), best_end]
+    chosen: dict[int, int] = {}
+    for a, o in enumerate(window.offsets):
+        if o is None or not np.isfinite(best[a]):
+            continue
+        sentence = bisect.bisect_right(sentence_starts, o[0])
+        if sentence not in chosen or best[a] > best[chosen[sentence]]:
+            chosen[sentence] = a
+    return [Span(window.passage, window.offsets[a][0], window.offsets[int(best_end[a])][1], float(best[a]), null)
+            for a in chosen.values()]
 
 
 # --------------------------------------------------------------------------- the model
@@ -236,10 +273,12 @@ class Reader:
             logits = self.head(hidden)
         return logits[..., 0].numpy(), logits[..., 1].numpy()
 
-    def read(self, question: str, passages: list[str], max_answer_tokens: int | None = None) -> list[Span]:
+    def read(self, question: str, passages: list[str], max_answer_tokens: int | None = None,
+             per_sentence: bool = False) -> list[Span]:
         """All windows of all passages in one batch; the best spans over them, best evidence first. Spans are
-        offsets into the given passages; diacritics are not read (``arabic.unmarked``)."""
-        from .arabic import marked_span, unmarked
+        offsets into the given passages; diacritics are not read (``arabic.unmarked``). ``per_sentence``: also
+        the best span starting in each sentence of each passage."""
+        from .arabic import marked_span, sentence_spans, unmarked
 
         clean = [unmarked(p) for p in passages]
         windows = make_windows(self.tokenizer, unmarked(question)[0], [c for c, _ in clean], self.config)
@@ -248,6 +287,10 @@ class Reader:
         starts, ends = self.logits(windows)
         limit = max_answer_tokens or self.config.max_answer_tokens
         spans = [s for w, a, b in zip(windows, starts, ends, strict=True) for s in best_spans(a, b, w, limit)]
+        if per_sentence:
+            breaks = [[a for a, _ in sentence_spans(c)] for c, _ in clean]
+            spans += [s for w, a, b in zip(windows, starts, ends, strict=True)
+                      for s in sentence_best_spans(a, b, w, limit, breaks[w.passage])]
         spans = [replace(s, start=start, end=end) for s in spans
                  for start, end in (marked_span(passages[s.passage], clean[s.passage][1], s.start, s.end),)]
         return sorted(spans, key=lambda s: -s.evidence)

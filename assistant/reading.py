@@ -1,7 +1,8 @@
 """Stages 3 and 4 with the reader: read the retrieved passages, then compose a cited answer.
 
 ``ReaderAnswerer.candidates`` runs the reader over the top passages in one batch and keeps each passage's
-best span (its evidence: span score minus its window's no-answer score); the pipeline chooses one
+best span and the best span of a few of its other sentences (evidence: span score minus its window's
+no-answer score); the pipeline chooses one
 (``Assistant.choose``). ``compose`` turns it into the answer text — the short answer, then its supporting
 sentence verbatim — each carrying marker [1].
 """
@@ -45,6 +46,7 @@ class Reading:
     margin: float = 10.0  # evidence over the best span of any other passage
     passage_rank: int = 0  # of its passage among the hits, from 0
     passage: Passage | None = None  # what was read (None: the hit's chunk alone)
+    sentence_gap: float = 0.0  # evidence minus its passage's best span's (0: the passage's best; < 0: another sentence's)
 
 
 def _trim(text: str, a: int, b: int) -> tuple[int, int]:
@@ -100,36 +102,48 @@ def _citing_hit(passage: Passage, start: int, end: int) -> Hit:
 
 
 class ReaderAnswerer:
-    """Reads passages with the trained reader; list questions may take a longer span."""
+    """Reads passages with the trained reader; list questions may take a longer span.
 
-    def __init__(self, reader, list_answer_tokens: int = 80):
+    Each passage offers its best span and, with ``sentences`` > 1, the best span of up to ``sentences − 1``
+    of its other sentences: a passage that lists one fact per country («… في السعودية.», «… في الإمارات.»)
+    offers each, and the selector (which sees whether a candidate's sentence names the asked place) chooses."""
+
+    def __init__(self, reader, list_answer_tokens: int = 80, sentences: int = 1):
         self.reader = reader
         self.list_answer_tokens = list_answer_tokens
+        self.sentences = max(1, sentences)
 
     def candidates(self, analysis: Analysis, hits: list[Hit], texts: dict[str, str]) -> list[Reading]:
-        """The best span of each passage (one batched pass over all of them), in passage order."""
+        """Each passage's best span(s) (one batched pass over all of them), in passage order, best first."""
         if not hits:
             return []
         passages = passages_of(hits)
         limit = self.list_answer_tokens if analysis.is_list else None
-        spans = self.reader.read(analysis.reader_question, [texts[p.source][p.start : p.end] for p in passages], limit)
-        best: dict[int, tuple] = {}
+        read = [texts[p.source][p.start : p.end] for p in passages]
+        spans = (self.reader.read(analysis.reader_question, read, limit, per_sentence=True) if self.sentences > 1
+                 else self.reader.read(analysis.reader_question, read, limit))
+        best: dict[int, list[tuple]] = {}
         for span in spans:  # best evidence first
-            if span.passage in best:
+            kept = best.setdefault(span.passage, [])
+            if len(kept) >= self.sentences:
                 continue
             p = passages[span.passage]
             doc = texts[p.source]
             a, b = _trim(doc, p.start + span.start, p.start + span.end)
-            if b > a:
-                best[span.passage] = (span, a, b)
+            if b <= a:
+                continue
+            qa, qb = supporting_quote(doc, a, b)
+            if any(qa < kb and ka < qb for *_, ka, kb in kept):
+                continue  # one candidate per sentence
+            kept.append((span, a, b, qa, qb))
         out = []
         for k in sorted(best):
-            span, a, b = best[k]
             p = passages[k]
-            qa, qb = supporting_quote(texts[p.source], a, b)
-            other = max((s.evidence for j, (s, _, _) in best.items() if j != k), default=span.evidence - 10.0)
-            out.append(Reading(_citing_hit(p, qa, qb), a, b, span.evidence, qa, qb, len(spans), span.score, span.null,
-                               span.evidence - other, p.rank, p))
+            top = best[k][0][0].evidence
+            other = max((c[0][0].evidence for j, c in best.items() if j != k), default=top - 10.0)
+            for span, a, b, qa, qb in best[k]:
+                out.append(Reading(_citing_hit(p, qa, qb), a, b, span.evidence, qa, qb, len(spans), span.score,
+                                   span.null, span.evidence - other, p.rank, p, span.evidence - top))
         return out
 
 

@@ -38,6 +38,7 @@ class Settings:
     refusal_threshold: float = 0.42  # sentence engine; calibrated with scripts/calibrate.py on dev + eval/extra.jsonl
     reader_threshold: float = -6.84  # reader: refuse when span score − no-answer score is below; Latin-script questions (scripts/train_answerability.py, evidence_only)
     reader_min_confidence: float = 0.1537  # Arabic questions: refuse below this answerability probability (scripts/train_answerability.py)
+    reader_sentences: int = 1  # reader candidates per passage: its best span (and with N > 1 the best of N − 1 more of its sentences; measured, not better: README)
     reader_dir: Path = PROJECT_ROOT / "assistant" / "models" / "reader"  # trained weights + card.json
     max_question_chars: int = 2000
     max_history_turns: int = 10  # earlier turns are dropped (follow-ups use the last one)

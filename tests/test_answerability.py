@@ -181,3 +181,17 @@ def test_the_pipeline_answers_from_the_passage_the_selector_prefers(settings, fa
     assert chosen.short_answer.source != plain.short_answer.source or chosen.short_answer.start != plain.short_answer.start
     ranks = [h.chunk.source for h in chosen.passages]
     assert ranks.index(chosen.short_answer.source) >= ranks.index(plain.short_answer.source)
+
+
+def test_the_quote_feature_tells_which_sentence_names_the_asked_place():
+    text = "نمو الاقتصاد في السعودية بلغ ثلاثة بالمئة. ونمو الاقتصاد في الإمارات بلغ أربعة بالمئة."
+    asked = analyse("كم بلغ نمو الاقتصاد في الإمارات؟")
+    saudi, _, texts = reading_of(text, "ثلاثة بالمئة")
+    second = text.index(".") + 2
+    uae = Reading(saudi.hit, text.index("أربعة"), text.index("أربعة") + 12, 5.0, second, len(text), 3, 6.0, 1.0,
+                  2.0, 0, None, -1.0)
+    f_saudi = answerability.features(asked, saudi, texts, lambda term: 1, 10)
+    f_uae = answerability.features(asked, uae, texts, lambda term: 1, 10)
+    assert f_saudi["named_missing_quote"] == 1.0 and f_uae["named_missing_quote"] == 0.0
+    assert f_saudi["named_missing_passage"] == f_uae["named_missing_passage"] == 0.0
+    assert f_saudi["sentence_gap"] == 0.0 and f_uae["sentence_gap"] == -1.0

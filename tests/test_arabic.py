@@ -39,3 +39,25 @@ def test_display_text_is_never_altered():
 def test_script_detection():
     assert arabic.script_of("ما هي عاصمة المغرب؟") == "ar"
     assert arabic.script_of("Where did the campaign end?") == "latin"
+
+
+def test_msa_question_maps_dialect_words_and_keeps_the_rest_as_written():
+    from assistant.arabic import msa_question
+
+    assert msa_question("فين تختمت الحملة الوطنية ديال التوعية؟") == "أين تختمت الحملة الوطنية التوعية؟"
+    assert msa_question("قديش كانت نسبة ضحايا العمل القسري؟") == "كم كانت نسبة ضحايا العمل القسري؟"
+    assert msa_question("شنو اسم المنصة اللي قدمتها المنظمة؟") == "ما اسم المنصة التي قدمتها المنظمة؟"
+    assert msa_question("إيمتى انعقد المؤتمر؟") == "متى انعقد المؤتمر؟"  # hamza and alef maqsura variants
+    # MSA (diacritics included) and English pass untouched; «إلى» is not the dialect «الي»
+    for text in ("متى عُقد المؤتمر إلى جانب الدورة؟", "Where was it held?", "من هو وزير العدل؟"):
+        assert msa_question(text) == text
+
+
+def test_the_reader_reads_the_msa_form_of_a_dialect_question():
+    from assistant.analysis import analyse
+
+    analysis = analyse("وين عقدت الفعالية الجانبية؟")
+    assert analysis.reader_question == "أين عقدت الفعالية الجانبية؟" and analysis.kind == "place"
+    assert analysis.question == "وين عقدت الفعالية الجانبية؟"  # shown and searched as asked
+    follow = analyse("وقديش عدد المشاركين فيها؟", [("وين عقدت الفعالية الجانبية؟", "في فيينا [1]")])
+    assert follow.reader_question.startswith("وكم عدد المشاركين فيها؟") and "عقدت الفعالية" in follow.reader_question

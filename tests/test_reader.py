@@ -204,3 +204,47 @@ def test_reader_reads_unmarked_text_and_maps_spans_back_to_the_marked_original()
     assert text[start:end] == "والقُصوى"
     assert unmarked("بلا تشكيل") == ("بلا تشكيل", None)
     assert marked_span("بلا تشكيل", None, 0, 3) == (0, 3)
+
+
+def test_sentence_best_spans_offers_the_best_span_of_each_sentence():
+    from assistant.reader import sentence_best_spans
+
+    # passage «aaaa bbbb. cccc dddd» — the second sentence starts at character 11
+    offsets = (None, None, (0, 4), (5, 10), (11, 15), (16, 20), None)
+    window = Window(0, tuple(range(7)), offsets)
+    start = np.array([0.0, 0, 6.0, 0.0, 2.0, 0.0, 0])
+    end = np.array([0.0, 0, 0.0, 5.0, 0.0, 1.0, 0])
+    overall = best_spans(start, end, window, max_answer_tokens=10, top=1)
+    assert [(s.start, s.end) for s in overall] == [(0, 10)]
+    per = sorted(sentence_best_spans(start, end, window, 10, [0, 11]), key=lambda s: s.start)
+    assert [(s.start, s.end) for s in per] == [(0, 10), (11, 20)] and per[1].score == pytest.approx(3.0)
+
+
+class TwoSentenceReader:
+    """A fake reader: the best span in the first sentence, a weaker one in the second (with ``per_sentence``)."""
+
+    def read(self, question, passages, max_answer_tokens=None, per_sentence=False):
+        from assistant.reader import Span
+
+        spans = []
+        for i, p in enumerate(passages):
+            spans.append(Span(i, 0, 4, 8.0, 1.0))
+            second = p.find(". ") + 2
+            if per_sentence and second > 1:
+                spans.append(Span(i, second, second + 4, 5.0, 1.0))
+        return sorted(spans, key=lambda s: -s.evidence)
+
+
+def test_each_passage_offers_its_best_span_and_the_best_of_its_other_sentences():
+    from assistant.reading import ReaderAnswerer
+    from assistant.types import Chunk, Hit
+
+    text = "نمو الاقتصاد في السعودية بلغ ثلاثة بالمئة. نمو الاقتصاد في الإمارات بلغ أربعة بالمئة."
+    hits = [Hit(Chunk("d#0", "d", 0, len(text), text), 1.0, dense_rank=1, lexical_rank=1)]
+    analysis = analyse("كم بلغ نمو الاقتصاد في الإمارات؟")
+    one = ReaderAnswerer(TwoSentenceReader()).candidates(analysis, hits, {"d": text})
+    assert len(one) == 1 and one[0].sentence_gap == 0.0
+    two = ReaderAnswerer(TwoSentenceReader(), sentences=3).candidates(analysis, hits, {"d": text})
+    assert [text[c.quote_start : c.quote_end].split()[3] for c in two] == ["السعودية", "الإمارات"]
+    assert two[0].sentence_gap == 0.0 and two[1].sentence_gap == pytest.approx(-3.0)
+    assert two[1].quote_end <= len(text) and two[0].quote_end <= two[1].quote_start  # distinct sentences
