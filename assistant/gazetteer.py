@@ -7,7 +7,7 @@ model and the passage selector (``answerability``) read this as two features; th
 
 Matching is on normalised text (``arabic.normalize``) and forgiving about form: a place is mentioned by
 itself with clitics and the article («وبالمغرب», «للسعودية») and by its nisba adjective («المغربية»,
-«التونسيين», «السوري»).
+«التونسيين», «السوري»), and by its English name («Morocco», «Moroccan»), so English questions name places too.
 """
 
 from __future__ import annotations
@@ -28,6 +28,33 @@ PLACES = tuple("""مصر السعودية تونس الجزائر المغرب �
 # other names a text may use for a place (normalised)
 ALIASES = {"امريكا": ("الولايات المتحده",), "بريطانيا": ("المملكه المتحده",), "الامارات": ("دوله الامارات",),
            "فلسطين": ("الاراضي الفلسطينيه",), "عمان": ("سلطنه عمان",)}
+# English names (and adjectives) of the places, so an English question names them too («in Egypt» → مصر)
+ENGLISH = {
+    "مصر": "egypt|egyptians?", "السعودية": "saudi arabia|saudi|saudis", "تونس": "tunisia|tunisians?",
+    "الجزائر": "algeria|algerians?", "المغرب": "morocco|moroccans?", "ليبيا": "libya|libyans?",
+    "السودان": "sudan|sudanese", "موريتانيا": "mauritania|mauritanians?", "الأردن": "jordan|jordanians?",
+    "فلسطين": "palestine|palestinians?", "لبنان": "lebanon|lebanese", "سوريا": "syria|syrians?", "العراق": "iraq|iraqis?",
+    "الكويت": "kuwait|kuwaitis?", "قطر": "qatar|qataris?", "البحرين": "bahrain|bahrainis?",
+    "الإمارات": "united arab emirates|uae|emirates|emiratis?", "عمان": "oman|omanis?", "اليمن": "yemen|yemenis?",
+    "تركيا": "turkey|türkiye|turkish", "إيران": "iran|iranians?", "باكستان": "pakistan|pakistanis?",
+    "أفغانستان": "afghanistan|afghans?", "الهند": "india|indians?", "الصين": "china|chinese", "اليابان": "japan|japanese",
+    "كوريا": "korea|koreans?", "روسيا": "russia|russians?", "فرنسا": "france|french", "ألمانيا": "germany|germans?",
+    "إيطاليا": "italy|italians?", "إسبانيا": "spain|spanish", "بريطانيا": "britain|united kingdom|uk|british",
+    "أمريكا": "america|united states|usa|americans?", "كندا": "canada|canadians?", "البرازيل": "brazil|brazilians?",
+    "الأرجنتين": "argentina|argentinians?", "المكسيك": "mexico|mexicans?", "نيجيريا": "nigeria|nigerians?",
+    "إثيوبيا": "ethiopia|ethiopians?", "كينيا": "kenya|kenyans?", "الصومال": "somalia|somalis?", "جيبوتي": "djibouti",
+    "إندونيسيا": "indonesia|indonesians?", "ماليزيا": "malaysia|malaysians?", "أستراليا": "australia|australians?",
+    "اليونان": "greece|greeks?", "هولندا": "netherlands|holland|dutch", "بلجيكا": "belgium|belgians?",
+    "السويد": "sweden|swedish", "النرويج": "norway|norwegians?", "بولندا": "poland|polish", "أوكرانيا": "ukraine|ukrainians?",
+    "القاهرة": "cairo", "الرياض": "riyadh", "الرباط": "rabat", "بغداد": "baghdad", "دمشق": "damascus", "بيروت": "beirut",
+    "الدوحة": "doha", "دبي": "dubai", "أبوظبي": "abu dhabi", "الخرطوم": "khartoum", "طرابلس": "tripoli", "مسقط": "muscat",
+    "صنعاء": "sanaa|sana'a", "المنامة": "manama", "القدس": "jerusalem", "غزة": "gaza", "إسطنبول": "istanbul",
+    "طهران": "tehran", "باريس": "paris", "لندن": "london", "برلين": "berlin", "روما": "rome", "مدريد": "madrid",
+    "موسكو": "moscow", "بكين": "beijing", "طوكيو": "tokyo", "واشنطن": "washington", "نيويورك": "new york",
+    "الإسكندرية": "alexandria", "جدة": "jeddah", "مكة": "mecca|makkah", "مراكش": "marrakesh|marrakech", "فاس": "fez|fes",
+    "وهران": "oran", "صفاقس": "sfax", "حلب": "aleppo", "الموصل": "mosul", "البصرة": "basra", "أوروبا": "europe|european",
+    "أفريقيا": "africa|african", "آسيا": "asia|asian",
+}
 CLITICS = ("", "و", "ب", "ل", "ف", "وب", "ول", "وف")
 _LETTERS = r"[^\W\d_]"
 _NUMBER = re.compile(r"(?<![0-9.,])(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{2,})(?![0-9]|[.,][0-9])")
@@ -50,10 +77,19 @@ def _pattern(place: str) -> re.Pattern:
     return re.compile(rf"(?<!{_LETTERS})[وفبلك]{{0,2}}(?:ال|ل)?{forms}(?!{_LETTERS})")
 
 
+@lru_cache(maxsize=1)
+def _english() -> dict[str, re.Pattern]:
+    """``ENGLISH`` by normalised place, as whole-word patterns on lower-cased text."""
+    return {arabic.normalize(p): re.compile(rf"(?<![a-z])(?:{names})(?![a-z])") for p, names in ENGLISH.items()}
+
+
 def mentions(place: str, normalized_text: str) -> bool:
-    """Does a normalised text mention a (normalised) place of ``PLACES``?"""
-    return _pattern(place).search(normalized_text) is not None or \
-        any(alias in normalized_text for alias in ALIASES.get(place, ()))
+    """Does a normalised text mention a (normalised) place of ``PLACES``, in Arabic or by its English name?"""
+    if _pattern(place).search(normalized_text) is not None or \
+            any(alias in normalized_text for alias in ALIASES.get(place, ())):
+        return True
+    english = _english().get(place)
+    return english is not None and english.search(normalized_text) is not None
 
 
 def numbers(normalized_text: str) -> set[str]:

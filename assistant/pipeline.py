@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import reading
+from . import gazetteer, reading
 from .analysis import Analysis, analyse, has_content
 from .extractive import ExtractiveAnswerer, compose
 from .prompts import render
@@ -160,11 +160,18 @@ class Assistant:
         k = max(range(len(candidates)), key=score)
         return candidates[k], feats[k]
 
-    def judge(self, analysis: Analysis, found: reading.Reading, feats: dict | None = None) -> tuple[bool, dict]:
+    def judge(self, analysis: Analysis, found: reading.Reading, feats: dict | None = None,
+              texts: dict[str, str] | None = None) -> tuple[bool, dict]:
         """Answer or refuse a reading: the learned model for Arabic questions, the evidence threshold otherwise."""
         debug: dict = {"evidence": round(found.evidence, 4)}
         model = self.answerability
-        if model is None or analysis.language != "ar" or feats is None:
+        if analysis.language != "ar":
+            # across scripts word coverage means nothing: the reader's evidence (its own threshold: an English
+            # question over Arabic text scores lower), and a place or number the question names must be in the document
+            missing = gazetteer.missing(analysis.named, texts[found.hit.chunk.source]) if texts and analysis.named else 0.0
+            debug["named_missing_document"] = round(missing, 4)
+            return found.evidence >= self.settings.reader_latin_threshold and missing < 1.0, debug
+        if model is None or feats is None:
             return found.evidence >= self.settings.reader_threshold, debug
         p = model.probability(feats)
         debug.update(answerable=round(p, 4), features={k: round(v, 4) for k, v in feats.items()})
@@ -310,7 +317,7 @@ class Assistant:
         reader = self.reader if engine == "reader" else None
         if reader is not None:
             found, feats = self.choose(analysis, reader.candidates(analysis, hits, texts), view)
-            ok, debug = self.judge(analysis, found, feats) if found else (False, {"evidence": None})
+            ok, debug = self.judge(analysis, found, feats, texts) if found else (False, {"evidence": None})
             debug["query"] = analysis.query
             if not ok:
                 return Answer(question, self.text("refusal"), True, (), tuple(hits), mode="reader", debug=debug)

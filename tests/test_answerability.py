@@ -123,9 +123,13 @@ def test_pipeline_refuses_an_arabic_near_miss_the_model_rejects_and_keeps_englis
     near = assistant.ask("كم بلغت قيمة الجائزة المالية للفائزين بميزانية المسابقة الرياضية؟")
     assert near.refused and near.debug["answerable"] < 0.5 and near.short_answer.text == ""
     # coverage means nothing across scripts: an English question is judged by the reader's evidence alone
-    lenient = Assistant(assistant.settings.with_(reader_threshold=-20.0), embedder=fake_embedder, reader=script)
+    lenient = Assistant(assistant.settings.with_(reader_latin_threshold=-20.0), embedder=fake_embedder, reader=script)
     english = lenient.ask("How many years did the joint study last?", top_k=200)
     assert not english.refused and "answerable" not in english.debug
+    # … and a place it names must be in the document: the study's article names Africa, never Brazil
+    assert not lenient.ask("How many years did the joint study in Africa last?", top_k=200).refused
+    brazil = lenient.ask("How many years did the joint study in Brazil last?", top_k=200)
+    assert brazil.refused and brazil.debug["named_missing_document"] == 1.0
     strict = Assistant(assistant.settings.with_(reader_min_confidence=0.9999), embedder=fake_embedder, reader=script)
     assert strict.ask("كم سنة امتدت الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟").refused
 

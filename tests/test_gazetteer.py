@@ -14,7 +14,7 @@ def test_a_question_names_places_with_clitics_or_as_nisba_and_numbers():
     assert gazetteer.named("ما عدد المتدربين وبالسعودية عام ٢٠١٩؟") == ("السعوديه", "2019")
     assert gazetteer.named("بلغ 1,200 مشارك و3.5 مليون") == ("1200",)  # separators dropped, decimals and 1 digit not
     assert gazetteer.named("ما المدينة التي استضافت المؤتمر؟") == ()  # «المدينة» is a common word, not Medina
-    assert gazetteer.named("How many people live in Oman?") == ()
+    assert gazetteer.named("How many people live in Oman?") == ("عمان",)  # English names too
 
 
 def test_missing_counts_what_a_text_never_mentions_in_any_form():
@@ -46,3 +46,12 @@ def test_the_answerability_features_see_a_named_place_absent_from_passage_and_do
 
 def test_a_place_is_mentioned_by_another_of_its_names():
     assert gazetteer.missing(gazetteer.named("كم عدد الضحايا في أمريكا؟"), "في الولايات المتحدة وحدها") == 0.0
+
+
+def test_english_names_name_the_same_places():
+    assert gazetteer.named("What is the population of Egypt in 2019?") == ("مصر", "2019")
+    assert gazetteer.named("Who is the Moroccan minister of justice?") == ("المغرب",)
+    assert gazetteer.named("Is a woman from Indiana asking?") == ()  # no «oman» in «woman», no «india» in «Indiana»
+    assert gazetteer.missing(("مصر",), "تقرير من القاهرة عن العمال المصريين") == 0.0
+    assert gazetteer.missing(("مصر",), "A report about Egyptian workers") == 0.0
+    assert gazetteer.missing(("البرازيل",), "تقرير عن العمال في المغرب") == 1.0
