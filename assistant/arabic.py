@@ -54,32 +54,6 @@ DIALECT_MSA = {
     "واش": "هل",
     "اللي": "التي", "ديال": "", "تاع": "", "متاع": "",
 }
-_ARTICLES = {"التي"}  # no question type
-
-
-def _fold(word: str) -> str:
-    return word.translate(_CHAR_MAP).lower()
-
-
-# dialect question words → the MSA word that carries the same question type (normalised)
-DIALECT_QUESTION_WORDS = {_fold(k): _fold(v) for k, v in DIALECT_MSA.items() if v and v not in _ARTICLES}
-_MSA_OF = {_fold(k): v for k, v in DIALECT_MSA.items()}
-_DIALECT_WORD = re.compile(r"[\w\u0640]+")
-
-
-def msa_question(text: str) -> str:
-    """Dialect question and function words replaced by their MSA forms, the rest as written:
-    «فين تختمت الحملة ديال التوعية؟» → «أين تختمت الحملة التوعية؟»."""
-    def swap(m: re.Match) -> str:
-        word = _fold(_DIACRITICS.sub("", m.group(0)).replace(_TATWEEL, ""))
-        if word in _MSA_OF:
-            return _MSA_OF[word]
-        if word[:1] == "و" and word[1:] in _MSA_OF and _MSA_OF[word[1:]]:  # «وقديش» → «وكم»
-            return "و" + _MSA_OF[word[1:]]
-        return m.group(0)
-
-    out = _DIALECT_WORD.sub(swap, text)
-    return re.sub(r"[ \t]{2,}", " ", out) if out != text else text
 
 
 def normalize(text: str) -> str:
@@ -87,6 +61,27 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
     return text.translate(_CHAR_MAP).lower()
+
+
+# dialect question words → the MSA word that carries the same question type (both normalised)
+DIALECT_QUESTION_WORDS = {normalize(k): normalize(v) for k, v in DIALECT_MSA.items() if v and v != "التي"}
+_MSA_OF = {normalize(k): v for k, v in DIALECT_MSA.items()}
+_WORD_RUN = re.compile(r"[\w\u0640]+")
+
+
+def msa_question(text: str) -> str:
+    """Dialect question and function words replaced by their MSA forms, the rest as written:
+    «فين تختمت الحملة ديال التوعية؟» → «أين تختمت الحملة التوعية؟»."""
+    def swap(m: re.Match) -> str:
+        word = normalize(m.group(0))
+        if word in _MSA_OF:
+            return _MSA_OF[word]
+        if word[:1] == "و" and _MSA_OF.get(word[1:]):  # «وقديش» → «وكم»
+            return "و" + _MSA_OF[word[1:]]
+        return m.group(0)
+
+    out = _WORD_RUN.sub(swap, text)
+    return re.sub(r"[ \t]{2,}", " ", out) if out != text else text
 
 
 def unmarked(text: str) -> tuple[str, tuple[int, ...] | None]:

@@ -168,7 +168,7 @@ class Assistant:
         if analysis.language != "ar":
             # across scripts word coverage means nothing: the reader's evidence (its own threshold: an English
             # question over Arabic text scores lower), and a place or number the question names must be in the document
-            missing = gazetteer.missing(analysis.named, texts[found.hit.chunk.source]) if texts and analysis.named else 0.0
+            missing = gazetteer.missing(analysis.named, texts[found.hit.chunk.source]) if texts else 0.0
             debug["named_missing_document"] = round(missing, 4)
             return found.evidence >= self.settings.reader_latin_threshold and missing < 1.0, debug
         if model is None or feats is None:

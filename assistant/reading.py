@@ -1,8 +1,8 @@
 """Stages 3 and 4 with the reader: read the retrieved passages, then compose a cited answer.
 
 ``ReaderAnswerer.candidates`` runs the reader over the top passages in one batch and keeps each passage's
-best span and the best span of a few of its other sentences (evidence: span score minus its window's
-no-answer score); the pipeline chooses one
+best span (evidence: span score minus its window's no-answer score; optionally also the best span of a few
+of its other sentences); the pipeline chooses one
 (``Assistant.choose``). ``compose`` turns it into the answer text — the short answer, then its supporting
 sentence verbatim — each carrying marker [1].
 """
@@ -120,8 +120,7 @@ class ReaderAnswerer:
         passages = passages_of(hits)
         limit = self.list_answer_tokens if analysis.is_list else None
         read = [texts[p.source][p.start : p.end] for p in passages]
-        spans = (self.reader.read(analysis.reader_question, read, limit, per_sentence=True) if self.sentences > 1
-                 else self.reader.read(analysis.reader_question, read, limit))
+        spans = self.reader.read(analysis.reader_question, read, limit, per_sentence=self.sentences > 1)
         best: dict[int, list[tuple]] = {}
         for span in spans:  # best evidence first
             kept = best.setdefault(span.passage, [])
