@@ -72,18 +72,23 @@ class Analysis:
 def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
     query = search_query(question, history)
     follow_up = query != question
+    reader_question = f"{arabic.msa_question(question)} {topic_of(history[-1][0])}".strip() if follow_up \
+        else arabic.msa_question(question)
+    language, named = arabic.script_of(question), gazetteer.named(query)
+    hint = " ".join(gazetteer.arabic_names(named)) if language != "ar" else ""
+    if hint:  # a question in English names places by their English names: search and read their Arabic ones too
+        query, reader_question = f"{query} {hint}", f"{reader_question} ({hint})"
     return Analysis(
         question=question,
         query=query,
-        reader_question=f"{arabic.msa_question(question)} {topic_of(history[-1][0])}".strip() if follow_up
-        else arabic.msa_question(question),
+        reader_question=reader_question,
         normalized=arabic.normalize(question),
         terms=tuple(arabic.content_words(question)),
         kind=question_type(question),
-        language=arabic.script_of(question),
+        language=language,
         follow_up=follow_up,
         is_list=is_list_question(question),
-        named=gazetteer.named(query),
+        named=named,
     )
 
 

@@ -25,6 +25,7 @@ from .extractive import QUESTION_FRAME, type_match
 
 MODEL_FILE = "refusal.json"
 SELECTOR_FILE = "selector.json"  # which passage's span answers (a linear score over the same features)
+LATIN_SELECTOR_FILE = "selector-latin.json"  # the same for English / Latin-script questions over Arabic passages
 FEATURES = (
     "evidence", "span_score", "null_score", "margin", "passage_rank", "dense_rank", "lexical_rank",
     "coverage_passage", "coverage_quote", "idf_coverage_passage", "idf_coverage_quote", "unknown_terms",
@@ -32,6 +33,10 @@ FEATURES = (
     "similarity_quote", "similarity_gap", "named_missing_passage", "named_missing_document",
     "named_missing_quote", "sentence_gap",
 )
+
+# What a question in another script can use: no Arabic word of it meets the passages, so coverage, idf and
+# type features say nothing; these do (the reader's scores, retrieval ranks, e5 similarity across languages).
+LATIN_SELECTOR_FEATURES = ("evidence", "passage_rank", "dense_rank", "similarity_quote", "similarity_gap")
 
 
 def question_words(analysis: Analysis) -> list[str]:

@@ -104,6 +104,11 @@ def named(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found)) + tuple(sorted(numbers(norm)))
 
 
+def arabic_names(items: tuple[str, ...]) -> tuple[str, ...]:
+    """The Arabic display names of the places among ``named`` items («What is the capital of Iraq?» → العراق)."""
+    return tuple(places()[p] for p in items if p in places())
+
+
 @lru_cache(maxsize=64)
 def _normalized(text: str) -> tuple[str, frozenset[str]]:
     """A text normalised, with its numbers: the same documents are asked about again and again."""

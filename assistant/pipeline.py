@@ -44,6 +44,7 @@ class Assistant:
         self.reader_error = ""  # why the reader is not used (shown once as a notice)
         self._answerability = None  # AnswerabilityModel, False when absent or unreadable
         self._selector = None  # passage selector (AnswerabilityModel), False when absent or unreadable
+        self._latin_selector = None  # the same for questions in Latin script
         self.answerability_error = ""
 
     # ----------------------------------------------------------- components
@@ -127,6 +128,15 @@ class Assistant:
             self._selector = self._load_model(SELECTOR_FILE)
         return self._selector or None
 
+    @property
+    def latin_selector(self):
+        """The passage selector for English / Latin-script questions (language-independent features), or None."""
+        if self._latin_selector is None:
+            from .answerability import LATIN_SELECTOR_FILE
+
+            self._latin_selector = self._load_model(LATIN_SELECTOR_FILE)
+        return self._latin_selector or None
+
     def candidate_features(self, analysis: Analysis, candidates: Sequence[reading.Reading], view=None) -> list[dict]:
         """The answerability features of every candidate (``answerability.candidate_features``), with the e5
         similarity of the query to each candidate's quote (sentence vectors are cached between questions)."""
@@ -148,12 +158,13 @@ class Assistant:
 
     def choose(self, analysis: Analysis, candidates: Sequence[reading.Reading], view=None
                ) -> tuple[reading.Reading | None, dict | None]:
-        """Which passage's span answers, and its features: the learned selector for Arabic questions, else the
-        highest evidence. Features are computed once here and reused by ``judge``."""
+        """Which passage's span answers, and its features: the learned selector (Arabic questions) or the Latin
+        one (other scripts), else the highest evidence. Features are computed once here and reused by ``judge``."""
         if not candidates:
             return None, None
-        model, selector = self.answerability, self.selector
-        if analysis.language != "ar" or (model is None and selector is None):
+        latin = analysis.language != "ar"
+        selector = self.latin_selector if latin else self.selector
+        if selector is None and (latin or self.answerability is None):  # nothing learned needs the features
             return max(candidates, key=lambda r: r.evidence), None
         feats = self.candidate_features(analysis, candidates, view)
         score = (lambda i: selector.logit(feats[i])) if selector is not None else (lambda i: candidates[i].evidence)

@@ -31,7 +31,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answerability import FEATURES, MODEL_FILE, SELECTOR_FILE, fit, fit_choice  # noqa: E402
+from assistant.answerability import (  # noqa: E402
+    FEATURES,
+    LATIN_SELECTOR_FEATURES,
+    LATIN_SELECTOR_FILE,
+    MODEL_FILE,
+    SELECTOR_FILE,
+    fit,
+    fit_choice,
+)
 from assistant.reader import READER_DIR  # noqa: E402
 
 
@@ -66,8 +74,9 @@ def selector_rows(recs: list[dict]) -> tuple[list[list[dict]], list[int]]:
     return groups, targets
 
 
-def select(recs: list[dict], selector) -> dict:
-    """Each Arabic record keeps its selected candidate (features and scores); returns selection metrics."""
+def select(recs: list[dict], selector, arabic: bool = True) -> dict:
+    """Each record keeps its selected candidate (features and scores): ``selector`` picks for Arabic records
+    (``arabic``) or for the others, the highest evidence elsewhere; returns selection metrics."""
     chosen_gold = top_gold = any_gold = n = 0
     for r in recs:
         cands = r.get("candidates") or []
@@ -75,7 +84,7 @@ def select(recs: list[dict], selector) -> dict:
             continue
         by_evidence = max(cands, key=lambda c: c["features"]["evidence"])
         pick = by_evidence
-        if selector is not None and r.get("language", "ar") == "ar":
+        if selector is not None and (r.get("language", "ar") == "ar") == arabic:
             pick = max(cands, key=lambda c: selector.logit(c["features"]))
         r.update(features=pick["features"], evidence=pick["features"]["evidence"],
                  f1=pick["f1"], em=pick["em"], contained=pick["contained"])
@@ -148,6 +157,28 @@ def two_fold(recs, score) -> list[dict]:
     return out
 
 
+def named_rule(r: dict) -> float:
+    """The reader's evidence, or -inf when the question names a place or number its document never mentions
+    (how ``Assistant.judge`` refuses a Latin-script question)."""
+    feats = r["features"] or {}
+    return evidence(r) if feats.get("named_missing_document", 0.0) < 1.0 else float("-inf")
+
+
+def latin_report(train_dir: Path, test_dir: Path, latin) -> dict:
+    """English records (``calibrate_reader.py`` on translated questions): selection by evidence vs the Latin
+    selector, and the evidence threshold chosen on ``train_dir`` (false refusals ≤ 3 % / 5 %) measured on
+    ``test_dir``, without and with the named-thing rule."""
+    out = {}
+    for name, selector in (("by_evidence", None), ("latin_selector", latin)):
+        train, test = load(train_dir), load(test_dir)
+        block = {"selection": {"train": select(train, selector, arabic=False), "test": select(test, selector, arabic=False)}}
+        pick = choose(train, evidence)
+        block.update(threshold_from_train=pick["threshold"], train=pick,
+                     test=point(test, evidence, pick["threshold"]), test_with_named_rule=point(test, named_rule, pick["threshold"]))
+        out[name] = block
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train", default=str(ROOT / "runs" / "features-train"))
@@ -163,6 +194,9 @@ def main(argv=None) -> int:
     parser.add_argument("--selector-without", nargs="*", default=["named_missing_document"], choices=FEATURES,
                         metavar="FEATURE", help="left out of the passage selector only (default: "
                         "named_missing_document — it chooses among passages, often of one document)")
+    parser.add_argument("--english", nargs=2, metavar=("TRAIN_RECORDS", "TEST_RECORDS"),
+                        help="records of translated questions (eval/english): measure the Latin selector there and "
+                        "choose the Latin evidence threshold on the first")
     args = parser.parse_args(argv)
     names = tuple(n for n in FEATURES if n not in set(args.without))
     selector_names = tuple(n for n in names if n not in set(args.selector_without))
@@ -201,6 +235,7 @@ def main(argv=None) -> int:
 
     card = {
         "command": f"python scripts/train_answerability.py --train {portable(args.train)} --test {portable(args.test)} "
+                   + (f"--without {' '.join(args.without)} " if args.without else "") +
                    "(records: python scripts/calibrate_reader.py --swaps --named-swaps --squad "
                    "../shared/train/arcd-train.json or arcd-test.json --out <records>)",
         "what": "logistic regression: is the asked fact in the reader's chosen passage (Arabic questions)",
@@ -225,6 +260,22 @@ def main(argv=None) -> int:
         selector.save(Path(args.model_dir) / SELECTOR_FILE)
         print("selector weights:", ", ".join(f"{n} {w:+.2f}" for n, w in
                                              sorted(zip(selector.names, selector.weights, strict=True), key=lambda x: -abs(x[1]))))
+    if groups:
+        # questions in another script: the same Arabic records, language-independent features only
+        latin = fit_choice(groups, targets, LATIN_SELECTOR_FEATURES, l2=args.l2)
+        latin_card = {"command": card["command"] + (f" --english {' '.join(portable(p) for p in args.english)}" if args.english else ""),
+                      "what": "conditional logit over language-independent features: which retrieved passage's span "
+                      "answers an English / Latin-script question",
+                      "trained_on": {"records": portable(args.train), "questions": len(groups)}, "l2": args.l2}
+        if args.english:
+            report = latin_report(Path(args.english[0]), Path(args.english[1]), latin)
+            latin_card["measured_on"] = {"records": [portable(p) for p in args.english],
+                                         "questions": "hand-translated ARCD-train / ARCD-test questions (eval/english)"}
+            latin_card["metrics"] = report
+            print("latin:", json.dumps(report))
+            print(f"set ASSISTANT_READER_LATIN_THRESHOLD={report['latin_selector']['threshold_from_train']}")
+        latin = type(latin)(latin.names, latin.mean, latin.scale, latin.weights, 0.0, latin_card)
+        latin.save(Path(args.model_dir) / LATIN_SELECTOR_FILE)
     print(f"wrote {path}; set ASSISTANT_READER_MIN_CONFIDENCE={card['min_confidence']} (settings.py default)")
     (Path(args.test) / "answerability.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 0

@@ -199,3 +199,34 @@ def test_the_quote_feature_tells_which_sentence_names_the_asked_place():
     assert f_saudi["named_missing_quote"] == 1.0 and f_uae["named_missing_quote"] == 0.0
     assert f_saudi["named_missing_passage"] == f_uae["named_missing_passage"] == 0.0
     assert f_saudi["sentence_gap"] == 0.0 and f_uae["sentence_gap"] == -1.0
+
+
+def test_english_questions_are_chosen_by_the_latin_selector_on_language_independent_features(settings, fake_embedder,
+                                                                                               tmp_path):
+    """The Arabic selector never sees an English question; the Latin one (its own file) does, and only through
+    features that mean something across scripts."""
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    script = ScriptedReader({"which year": "عام", "امتدت الدراسة": "عام"})  # «عام» is in many passages: the first read scores best
+    assistant = Assistant(settings.with_(answer_mode="reader", reader_dir=folder, reader_latin_threshold=-20.0),
+                          embedder=fake_embedder, reader=script)
+    assistant.ingest(progress=False)
+    question = "In which year did the joint study start?"
+    plain = assistant.ask(question)
+    assert not plain.refused and assistant.latin_selector is None
+    names = answerability.LATIN_SELECTOR_FEATURES
+    assert not {"coverage_quote", "idf_coverage_passage", "type_match", "lexical_rank"} & set(names)
+    prefer_rank = tuple(8.0 if n == "passage_rank" else 0.0 for n in names)  # the lowest-ranked passage wins
+    AnswerabilityModel(names, (0.0,) * len(names), (1.0,) * len(names), prefer_rank, 0.0, {}).save(
+        folder / answerability.LATIN_SELECTOR_FILE)
+    chosen = Assistant(assistant.settings, embedder=fake_embedder, reader=script)
+    answer = chosen.ask(question)
+    assert not answer.refused and chosen.latin_selector is not None and chosen.selector is None
+    ranks = [h.chunk.source for h in answer.passages]
+    assert (ranks.index(answer.short_answer.source), answer.short_answer.start) != \
+        (ranks.index(plain.short_answer.source), plain.short_answer.start)
+    assert ranks.index(answer.short_answer.source) >= ranks.index(plain.short_answer.source)
+    # … which never chooses for an Arabic question (no Arabic selector here: the highest evidence wins)
+    arabic_question = "في أي عام امتدت الدراسة المشتركة؟"
+    before, after = assistant.ask(arabic_question), chosen.ask(arabic_question)
+    assert not after.refused and after.short_answer == before.short_answer

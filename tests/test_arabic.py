@@ -61,3 +61,19 @@ def test_the_reader_reads_the_msa_form_of_a_dialect_question():
     assert analysis.question == "وين عقدت الفعالية الجانبية؟"  # shown and searched as asked
     follow = analyse("وقديش عدد المشاركين فيها؟", [("وين عقدت الفعالية الجانبية؟", "في فيينا [1]")])
     assert follow.reader_question.startswith("وكم عدد المشاركين فيها؟") and "عقدت الفعالية" in follow.reader_question
+
+
+def test_an_english_question_also_searches_and_reads_the_arabic_names_of_the_places_it_names():
+    from assistant.analysis import analyse
+
+    english = analyse("What support did the UN office give the United Arab Emirates and Oman?")
+    assert english.language == "latin" and english.named == ("الامارات", "عمان")
+    assert english.query.endswith(" الإمارات عمان") and english.reader_question.endswith(" (الإمارات عمان)")
+    assert english.question == "What support did the UN office give the United Arab Emirates and Oman?"  # shown as asked
+    plain = analyse("What support did the UN office give the region?")
+    assert plain.query == plain.reader_question == plain.question  # nothing named: nothing added
+    arabic_question = analyse("ما الدعم الذي قدمه المكتب لعمان؟")
+    assert arabic_question.named == ("عمان",) and arabic_question.query == arabic_question.question
+    # a follow-up keeps its completed query, then the hint
+    follow = analyse("And in Egypt?", [("How many victims were there?", "ثلاثون ضحية [1]")])
+    assert follow.follow_up and follow.query.startswith("How many victims") and follow.query.endswith(" مصر")

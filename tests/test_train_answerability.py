@@ -7,14 +7,22 @@ import random
 import sys
 from pathlib import Path
 
-from assistant.answerability import FEATURES, MODEL_FILE, SELECTOR_FILE, AnswerabilityModel
+from assistant.answerability import (
+    FEATURES,
+    LATIN_SELECTOR_FEATURES,
+    LATIN_SELECTOR_FILE,
+    MODEL_FILE,
+    SELECTOR_FILE,
+    AnswerabilityModel,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import train_answerability
 
 
-def records(folder: Path, seed: int) -> Path:
-    """Full-run, probe and swap records whose named_missing_document separates answerable from not."""
+def records(folder: Path, seed: int, language: str = "ar") -> Path:
+    """Full-run, probe and swap records whose named_missing_document separates answerable from not; the gold
+    candidate has the highest e5 similarity, not always the highest evidence."""
     rng = random.Random(seed)
     rows = []
     for i in range(60):
@@ -25,8 +33,9 @@ def records(folder: Path, seed: int) -> Path:
         for k in range(3):
             feats = {name: rng.gauss(0, 1) for name in FEATURES}
             feats["named_missing_document"] = feats["named_missing_passage"] = 0.0 if answerable else 1.0
+            feats["similarity_quote"] = rng.uniform(0.8, 0.9) if k == 0 else rng.uniform(0.7, 0.8)
             cands.append({"features": feats, "gold": k == 0, "f1": 1.0 if k == 0 else 0.0, "em": 0.0, "contained": 1.0})
-        rows.append({"id": str(i), "run": run, "source": f"article{i % 5}#{paragraph}", "language": "ar",
+        rows.append({"id": str(i), "run": run, "source": f"article{i % 5}#{paragraph}", "language": language,
                      "evidence": cands[0]["features"]["evidence"], "features": cands[0]["features"], "candidates": cands,
                      "f1": 1.0, "em": 0.0, "contained": 1.0})
     folder.mkdir()
@@ -45,3 +54,19 @@ def test_the_refusal_model_asks_the_document_and_the_selector_the_passage(tmp_pa
     weight = dict(zip(refusal.names, refusal.weights, strict=True))["named_missing_document"]
     assert weight < 0  # a named place the document never mentions: refuse
     assert refusal.card["trained_on"]["near_miss"] > 0 and "--named-swaps" in refusal.card["command"]
+
+
+def test_a_latin_selector_is_fitted_on_language_independent_features_and_measured_on_english_records(tmp_path, capsys):
+    train, test, out = records(tmp_path / "train", 1), records(tmp_path / "test", 2), tmp_path / "model"
+    en_train, en_test = records(tmp_path / "en-train", 3, "latin"), records(tmp_path / "en-test", 4, "latin")
+    out.mkdir()
+    assert train_answerability.main(["--train", str(train), "--test", str(test), "--model-dir", str(out),
+                                     "--english", str(en_train), str(en_test)]) == 0
+    latin = AnswerabilityModel.load(out / LATIN_SELECTOR_FILE)
+    assert latin.names == LATIN_SELECTOR_FEATURES
+    assert dict(zip(latin.names, latin.weights, strict=True))["similarity_quote"] > 0  # it learned what picks gold
+    metrics = latin.card["metrics"]
+    chosen = metrics["latin_selector"]["selection"]["test"]["gold_passage_chosen"]
+    assert chosen > metrics["by_evidence"]["selection"]["test"]["gold_passage_chosen"] and chosen > 0.9
+    assert "--english" in latin.card["command"]
+    assert f"ASSISTANT_READER_LATIN_THRESHOLD={metrics['latin_selector']['threshold_from_train']}" in capsys.readouterr().out
