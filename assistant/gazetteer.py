@@ -1,4 +1,4 @@
-"""What a question names: places (a small gazetteer) and numbers, and whether a text mentions them.
+"""What a question names: places (a small gazetteer), numbers, ordinals and ministries, and whether a text mentions them.
 
 A question that names a place or a number its passage never mentions asks about a fact that passage does
 not hold: «كم عدد ضحايا الاتجار بالبشر في تونس؟» over an article with only the global figure. The refusal
@@ -8,6 +8,9 @@ model and the passage selector (``answerability``) read this as two features; th
 Matching is on normalised text (``arabic.normalize``) and forgiving about form: a place is mentioned by
 itself with clitics and the article («وبالمغرب», «للسعودية») and by its nisba adjective («المغربية»,
 «التونسيين», «السوري»), and by its English name («Morocco», «Moroccan»), so English questions name places too.
+Ordinals are numbers in words: «المؤتمر السابع» over an article about the sixth conference asks about a fact it
+does not hold. «الأول» and «الثاني» are left out (also «first / another»: «سبب ثاني»); a text mentions an ordinal
+in any gender or with the article («السابعة»), as «الـ7», or in English («seventh»).
 """
 
 from __future__ import annotations
@@ -55,6 +58,20 @@ ENGLISH = {
     "وهران": "oran", "صفاقس": "sfax", "حلب": "aleppo", "الموصل": "mosul", "البصرة": "basra", "أوروبا": "europe|european",
     "أفريقيا": "africa|african", "آسيا": "asia|asian",
 }
+# ordinal roots (normalised) from three to ten, with their digits and English words
+ORDINALS = {"ثالث": ("3", "third"), "رابع": ("4", "fourth"), "خامس": ("5", "fifth"), "سادس": ("6", "sixth"),
+            "سابع": ("7", "seventh"), "ثامن": ("8", "eighth"), "تاسع": ("9", "ninth"), "عاشر": ("10", "tenth")}
+# ministries (normalised portfolio) and their English names: «وزير الداخلية» over an article that names only the
+# ministers of justice and of youth asks about someone it does not name
+PORTFOLIOS = {
+    "داخليه": "interior|home affairs", "خارجيه": "foreign affairs|foreign", "عدل": "justice", "صحه": "health",
+    "تعليم": "education", "تربيه": "education", "ماليه": "finance", "دفاع": "defen[cs]e", "اقتصاد": "economy|economic affairs",
+    "شباب": "youth", "ثقافه": "culture", "اعلام": "information|media", "تواصل": "communication", "عمل": "labou?r|employment",
+    "اوقاف": "religious affairs|endowments", "زراعه": "agriculture", "فلاحه": "agriculture", "سياحه": "tourism",
+    "نقل": "transport", "طاقه": "energy", "بيئه": "environment", "اسكان": "housing", "تجاره": "trade|commerce",
+    "صناعه": "industry",
+}
+OFFICE = "وزير "  # how a named ministry is written among ``named`` items: «وزير عدل»
 CLITICS = ("", "و", "ب", "ل", "ف", "وب", "ول", "وف")
 _LETTERS = r"[^\W\d_]"
 _NUMBER = re.compile(r"(?<![0-9.,])(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{2,})(?![0-9]|[.,][0-9])")
@@ -83,8 +100,54 @@ def _english() -> dict[str, re.Pattern]:
     return {arabic.normalize(p): re.compile(rf"(?<![a-z])(?:{names})(?![a-z])") for p, names in ENGLISH.items()}
 
 
+@lru_cache(maxsize=1)
+def _ordinals() -> re.Pattern:
+    """An ordinal of ``ORDINALS`` in normalised text: with clitics, article, feminine or nisba ending; not the
+    first word of a compound («السابع عشر», «الرابعة والثلاثين»: another number, often written «17», «الـ34»)."""
+    tens = "(?:عشر|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع)(?:ين|ون)"
+    return re.compile(rf"(?<!{_LETTERS})[وفبلك]{{0,2}}(?:ال)?({'|'.join(ORDINALS)})(?:ه|ي)?(?!{_LETTERS})"
+                      rf"(?!\s+(?:عشر|عشره)(?!{_LETTERS})|\s+(?:و\s*)?(?:ال)?{tens})")
+
+
+@lru_cache(maxsize=16)
+def _ordinal_elsewise(root: str) -> re.Pattern:
+    """The same ordinal as «الـ7» (normalised «ال7») or in English («seventh»)."""
+    digits, english = ORDINALS[root]
+    return re.compile(rf"ال\s?{digits}(?![0-9])|(?<![a-z-]){english}(?![a-z])")
+
+
+@lru_cache(maxsize=1)
+def _offices() -> tuple[re.Pattern, re.Pattern]:
+    """A minister or ministry and its (first) portfolio, in Arabic and in English («Minister of Justice», «justice
+    minister»), on normalised text; group 1 or the English name is the portfolio."""
+    arabic_office = re.compile(rf"(?<!{_LETTERS})[وفبلك]{{0,2}}(?:ال)?(?:وزير|وزيره|وزاره|وزراء)\s+ال({'|'.join(PORTFOLIOS)})"
+                               rf"(?!{_LETTERS})")
+    names = "|".join(dict.fromkeys(n for v in PORTFOLIOS.values() for n in v.split("|")))
+    english = re.compile(rf"(?<![a-z])(?:ministers?|ministry) (?:of|for) (?:the )?({names})(?![a-z])|"
+                         rf"(?<![a-z])({names}) (?:ministers?|ministry)(?![a-z])")
+    return arabic_office, english
+
+
+def offices(normalized_text: str) -> list[str]:
+    """The ministries a normalised text names, as ``OFFICE`` + portfolio."""
+    arabic_office, english = _offices()
+    found = [m.group(1) for m in arabic_office.finditer(normalized_text)]
+    for m in english.finditer(normalized_text):
+        name = m.group(1) or m.group(2)
+        found += [p for p, names in PORTFOLIOS.items() if re.fullmatch(names, name)][:1]
+    return [OFFICE + p for p in dict.fromkeys(found)]
+
+
 def mentions(place: str, normalized_text: str) -> bool:
-    """Does a normalised text mention a (normalised) place of ``PLACES``, in Arabic or by its English name?"""
+    """Does a normalised text mention a (normalised) place of ``PLACES``, in Arabic or by its English name, or an
+    ordinal root of ``ORDINALS``?"""
+    if place.startswith(OFFICE):  # the portfolio anywhere, with the article: «العدل», «وزيراً للدفاع»
+        portfolio = place[len(OFFICE):]
+        return re.search(rf"(?<!{_LETTERS})[وفبلك]{{0,2}}(?:ال|ل){portfolio}(?!{_LETTERS})", normalized_text) is not None or \
+            any(o == place for o in offices(normalized_text))
+    if place in ORDINALS:
+        return any(m.group(1) == place for m in _ordinals().finditer(normalized_text)) or \
+            _ordinal_elsewise(place).search(normalized_text) is not None
     if _pattern(place).search(normalized_text) is not None or \
             any(alias in normalized_text for alias in ALIASES.get(place, ())):
         return True
@@ -98,15 +161,15 @@ def numbers(normalized_text: str) -> set[str]:
 
 
 def named(text: str) -> tuple[str, ...]:
-    """The places (normalised) and numbers a question names, in a stable order."""
+    """The places (normalised), ordinal roots, ministries and numbers a question names, in a stable order."""
     norm = arabic.normalize(text)
-    found = [p for p in places() if mentions(p, norm)]
+    found = [p for p in places() if mentions(p, norm)] + [o for o in ORDINALS if mentions(o, norm)] + offices(norm)
     return tuple(dict.fromkeys(found)) + tuple(sorted(numbers(norm)))
 
 
 def arabic_names(items: tuple[str, ...]) -> tuple[str, ...]:
-    """The Arabic display names of the places among ``named`` items («What is the capital of Iraq?» → العراق)."""
-    return tuple(places()[p] for p in items if p in places())
+    """The Arabic display names of the places and ordinals among ``named`` items («capital of Iraq» → العراق)."""
+    return tuple(places()[p] if p in places() else "ال" + p for p in items if p in places() or p in ORDINALS)
 
 
 @lru_cache(maxsize=64)
