@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import arabic, gazetteer
 from .retrieval import is_follow_up, search_query
@@ -67,6 +67,28 @@ class Analysis:
     follow_up: bool
     is_list: bool
     named: tuple[str, ...] = ()  # places (normalised) and numbers the query names (``gazetteer.named``)
+    hint: str = ""  # an English question's places in Arabic, appended to query and reader_question
+
+    @property
+    def unhinted_query(self) -> str:
+        """The query without ``hint`` (the sentence engine's: it scores sentences by the question's own words)."""
+        return self.query.removesuffix(f" {self.hint}") if self.hint else self.query
+
+    def without_hint(self) -> Analysis:
+        """The analysis as the sentence engine takes it: the hint was measured for the reader only."""
+        if not self.hint:
+            return self
+        return replace(self, query=self.unhinted_query, reader_question=self.reader_question.removesuffix(f" ({self.hint})"),
+                       hint="")
+
+
+def previous_question(history: Sequence[Turn]) -> str:
+    """The last question asked, as the conversation resolved it: «وفي الإمارات؟» after «ما الذي تم تطويره في
+    السعودية؟» and «وفي عمان؟» resolves against «ما الذي تم تطويره في عمان؟»."""
+    resolved = ""
+    for user, _ in history:
+        resolved = (gazetteer.swap_place(resolved, user) if resolved else None) or user
+    return resolved
 
 
 def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
@@ -74,6 +96,9 @@ def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
     follow_up = query != question
     reader_question = f"{arabic.msa_question(question)} {topic_of(history[-1][0])}".strip() if follow_up \
         else arabic.msa_question(question)
+    swapped = gazetteer.swap_place(previous_question(history), question) if follow_up else None
+    if swapped:  # «وفي عمان؟»: the previous question about another place, searched and read as such
+        query, reader_question = swapped, arabic.msa_question(swapped)
     language, named = arabic.script_of(question), gazetteer.named(query)
     hint = " ".join(gazetteer.arabic_names(named)) if language != "ar" else ""
     if hint:  # a question in English names places by their English names: search and read their Arabic ones too
@@ -89,6 +114,7 @@ def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
         follow_up=follow_up,
         is_list=is_list_question(question),
         named=named,
+        hint=hint,
     )
 
 

@@ -167,6 +167,70 @@ def named(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found)) + tuple(sorted(numbers(norm)))
 
 
+def _place_tokens(text: str) -> list[tuple[re.Match, str, str]]:
+    """The words of ``text`` that are a place of ``PLACES`` by itself (not its nisba): (word, clitics, place)."""
+    out = []
+    for m in re.finditer(r"\w+", text):
+        norm = arabic.normalize(m.group())
+        for clitic in sorted(CLITICS, key=len, reverse=True):
+            rest = norm[len(clitic):] if norm.startswith(clitic) else None
+            if rest is None:
+                continue
+            place = rest if rest in places() else "ال" + rest[1:] if rest.startswith("ل") and "ال" + rest[1:] in places() \
+                else "ال" + rest[2:] if rest.startswith("لل") and "ال" + rest[2:] in places() else None
+            if place:
+                out.append((m, clitic, place))
+                break
+    return out
+
+
+def _english_spans(text: str) -> list[tuple[int, int, str]]:
+    lower = text.lower()
+    return [(m.start(), m.end(), place) for place, pattern in _english().items() for m in pattern.finditer(lower)]
+
+
+# what an elliptic follow-up may hold besides places: «وفي …؟», «وماذا عن …؟», «And in …?», «What about …?»
+_ELLIPSIS = frozenset("في عن ماذا ما بالنسبه الي علي ل و ف and in about what for the how with of".split())
+
+
+def _only_places(text: str) -> bool:
+    """Is ``text`` a place (or two) and the words of an ellipsis only?"""
+    lower = text.lower()
+    for a, b, _ in sorted(_english_spans(text), reverse=True):
+        lower = lower[:a] + " " + lower[b:]
+    taken = {m.start() for m, _, _ in _place_tokens(lower)}
+    rest = [m.group() for m in re.finditer(r"\w+", lower) if m.start() not in taken]
+    return all(arabic.normalize(w) in _ELLIPSIS or arabic.normalize(w)[1:] in _ELLIPSIS and w[0] in "وف"
+               for w in rest)
+
+
+def swap_place(previous: str, follow_up: str) -> str | None:
+    """An elliptic follow-up that names one other place («وفي عمان؟», «And in Oman?») asks the previous question
+    about that place: the previous question with its one place replaced (same script), else ``None``."""
+    if not _only_places(follow_up):
+        return None
+    new = [p for p in named(follow_up) if p in places()]
+    old = [p for p in named(previous) if p in places() and p not in new]
+    if len(new) != 1 or len(old) != 1:
+        return None
+    if arabic.script_of(previous) == "ar":
+        tokens = [(m, clitic) for m, clitic, place in _place_tokens(previous) if place == old[0]]
+        new_word = places()[new[0]]
+        if len(tokens) != 1:
+            return None
+        m, clitic = tokens[0]
+        prefix = m.group()[: len(clitic)]
+        if prefix.endswith("ل") and new_word.startswith("ال"):
+            new_word = new_word[1:]  # ل + الإمارات → للإمارات
+        return previous[: m.start()] + prefix + new_word + previous[m.end():]
+    spans = [s for s in _english_spans(previous) if s[2] == old[0]]
+    new_spans = [s for s in _english_spans(follow_up) if s[2] == new[0]]
+    if len(spans) != 1 or not new_spans:
+        return None
+    a, b, _ = spans[0]
+    return previous[:a] + follow_up[new_spans[0][0]:new_spans[0][1]] + previous[b:]
+
+
 def arabic_names(items: tuple[str, ...]) -> tuple[str, ...]:
     """The Arabic display names of the places and ordinals among ``named`` items («capital of Iraq» → العراق)."""
     return tuple(places()[p] if p in places() else "ال" + p for p in items if p in places() or p in ORDINALS)

@@ -291,9 +291,11 @@ class Assistant:
             yield text
             yield Answer(question, text, True, latency_ms=(time.perf_counter() - started) * 1000)
             return
-        analysis = analyse(question, history)
-        hits = self.retrieve(analysis, top_k, prefer_sources, view)
         mode = mode or self.settings.answer_mode
+        analysis = analyse(question, history)
+        if mode == "extractive":
+            analysis = analysis.without_hint()
+        hits = self.retrieve(analysis, top_k, prefer_sources, view)
         notice = ""
         if mode == "llm":
             from .generative import LLMUnavailable
@@ -335,7 +337,7 @@ class Assistant:
             text, citations, short = reading.compose(found, texts)
             return Answer(question, text, False, citations, tuple(hits), mode="reader", short_answer=short, debug=debug)
         notice = self.text("reader_unavailable", reason=self.reader_error) if engine == "reader" else ""
-        _, chosen, confidence = self.extractive.answer(question, analysis.query, hits, texts)
+        _, chosen, confidence = self.extractive.answer(question, analysis.unhinted_query, hits, texts)
         debug = {"confidence": round(confidence, 4), "query": analysis.query}
         if not chosen or confidence < self.settings.refusal_threshold:
             return Answer(question, self.text("refusal"), True, (), tuple(hits), mode="extractive", notice=notice, debug=debug)

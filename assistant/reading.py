@@ -122,6 +122,7 @@ class ReaderAnswerer:
         read = [texts[p.source][p.start : p.end] for p in passages]
         spans = self.reader.read(analysis.reader_question, read, limit, per_sentence=self.sentences > 1)
         best: dict[int, list[tuple]] = {}
+        asked = set(arabic.words(analysis.reader_question))  # not the query: a follow-up's holds the last answer
         for span in spans:  # best evidence first
             kept = best.setdefault(span.passage, [])
             if len(kept) >= self.sentences:
@@ -129,12 +130,13 @@ class ReaderAnswerer:
             p = passages[span.passage]
             doc = texts[p.source]
             a, b = _trim(doc, p.start + span.start, p.start + span.end)
-            if b <= a:
-                continue
+            if b <= a or set(arabic.words(doc[a:b])) <= asked:
+                continue  # nothing, or only words of the question («عُمان» for «… in Oman? (عمان)»)
             qa, qb = supporting_quote(doc, a, b)
             if any(qa < kb and ka < qb for *_, ka, kb in kept):
                 continue  # one candidate per sentence
             kept.append((span, a, b, qa, qb))
+        best = {k: kept for k, kept in best.items() if kept}
         out = []
         for k in sorted(best):
             p = passages[k]

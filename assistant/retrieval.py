@@ -10,7 +10,9 @@ from . import arabic
 from .types import Chunk, Hit, Turn
 
 _MARKER = re.compile(r"\[\d+\]")
-_FOLLOW_UP_START = re.compile(r"^\s*(و|ف)(ما|ماذا|من|كم|متى|اين|أين|هل|كيف|لماذا|لم|اي|أي)")
+# on normalised text (ى → ي, أ → ا): «ومتى …», «وكم …», and «وفي عمان؟» / «وماذا عن …» («and in …», «and about …»)
+_FOLLOW_UP_START = re.compile(r"^\s*(و|ف)(ما|ماذا|من|كم|متي|اين|هل|كيف|لماذا|لم|اي)"
+                              r"|^\s*(و|ف)(في|علي|عن|الي|مع|بين|بالنسبه|خارج|داخل)(?!\w)")
 _REFERRING = re.compile(r"(ها|هم|هما|هن|ه)[؟?!.]*$")
 _REFERRING_WORDS = {"هذا", "هذه", "ذلك", "تلك", "هؤلاء", "it", "they", "them", "this", "that", "there", "he", "she", "his", "her", "its", "their"}
 

@@ -70,6 +70,8 @@ def test_an_english_question_also_searches_and_reads_the_arabic_names_of_the_pla
     assert english.language == "latin" and english.named == ("الامارات", "عمان")
     assert english.query.endswith(" الإمارات عمان") and english.reader_question.endswith(" (الإمارات عمان)")
     assert english.question == "What support did the UN office give the United Arab Emirates and Oman?"  # shown as asked
+    plain_engine = english.without_hint()  # the sentence engine searches the question's own words
+    assert plain_engine.query == plain_engine.reader_question == english.question and plain_engine.named == english.named
     plain = analyse("What support did the UN office give the region?")
     assert plain.query == plain.reader_question == plain.question  # nothing named: nothing added
     arabic_question = analyse("ما الدعم الذي قدمه المكتب لعمان؟")

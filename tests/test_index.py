@@ -39,6 +39,9 @@ def test_follow_up_detection_and_query_completion():
     history = [("من نظم اليوم التواصلي في الرباط؟", "نظمته اللجنة الوطنية [1]")]
     assert is_follow_up("وما كان شعاره؟")
     assert is_follow_up("وكم عدد المشاركين فيها؟")
+    assert is_follow_up("ومتى عقد؟") and is_follow_up("وأين عقد؟")  # ى and أ as written, matched normalised
+    assert is_follow_up("وفي عمان؟") and is_follow_up("وعن الإمارات؟") and is_follow_up("And in Oman?")
+    assert not is_follow_up("وفرنسا بلد أوروبي كبير؟") and not is_follow_up("فيينا مدينة ماذا؟")
     assert not is_follow_up("ما هي الدولة التي وقعت مذكرة تفاهم مع مكتب الأمم المتحدة في 2024؟")
     q = search_query("وما كان شعاره؟", history)
     assert "الرباط" in q and "شعاره" in q and "[1]" not in q
@@ -137,3 +140,23 @@ def test_each_text_is_stored_once_and_older_generations_still_load(fake_assistan
             f.write(json.dumps(dataclasses.asdict(c), ensure_ascii=False) + "\n")
     again = Assistant(settings, embedder=fake_embedder).index
     assert {c.chunk_id: c for c in again.chunks} == before and not again.problems
+
+
+def test_an_elliptic_follow_up_naming_another_place_asks_the_last_question_about_it():
+    from assistant import gazetteer
+    from assistant.analysis import previous_question
+
+    asked = "ما الذي تم تطويره في السعودية؟"
+    assert gazetteer.swap_place(asked, "وفي عمان؟") == "ما الذي تم تطويره في عمان؟"
+    assert gazetteer.swap_place(asked, "وماذا عن الإمارات؟") == "ما الذي تم تطويره في الإمارات؟"
+    assert gazetteer.swap_place("ما الذي قدمه المكتب للسعودية؟", "وللإمارات؟") == "ما الذي قدمه المكتب للإمارات؟"
+    assert gazetteer.swap_place("What was developed in Saudi Arabia?", "And what about Oman?") == "What was developed in Oman?"
+    assert gazetteer.swap_place(asked, "وكم عدد المتدربين في عمان؟") is None  # a whole question: asked as it is
+    assert gazetteer.swap_place("كم عدد الضحايا؟", "وفي عمان؟") is None  # no place to replace
+    history = [(asked, "آلية الإحالة الوطنية [1]"), ("وفي عمان؟", "الإيواء [1]")]
+    assert previous_question(history) == "ما الذي تم تطويره في عمان؟"
+    follow = analyse("وفي الإمارات؟", history)
+    assert follow.follow_up and follow.query == follow.reader_question == "ما الذي تم تطويره في الإمارات؟"
+    assert follow.named == ("الامارات",) and follow.question == "وفي الإمارات؟"  # shown as asked
+    english = analyse("And in Oman?", [("What was developed in Saudi Arabia?", "…")])
+    assert english.query == "What was developed in Oman? عمان" and english.reader_question.startswith("What was developed in Oman?")

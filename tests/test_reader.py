@@ -248,3 +248,16 @@ def test_each_passage_offers_its_best_span_and_the_best_of_its_other_sentences()
     assert [text[c.quote_start : c.quote_end].split()[3] for c in two] == ["السعودية", "الإمارات"]
     assert two[0].sentence_gap == 0.0 and two[1].sentence_gap == pytest.approx(-3.0)
     assert two[1].quote_end <= len(text) and two[0].quote_end <= two[1].quote_start  # distinct sentences
+
+
+def test_a_span_that_only_repeats_the_question_is_never_the_answer(settings, fake_embedder):
+    """«العراق» for «… في العراق؟» points back at the question: the passage offers nothing rather than that."""
+    script = ScriptedReader({"المنسق المقيم": "العراق"})
+    assistant = Assistant(settings.with_(answer_mode="reader"), embedder=fake_embedder, reader=script)
+    assistant.ingest(progress=False)
+    answer = assistant.ask(Q_COORD)
+    assert answer.short_answer.text != "العراق"
+    assert answer.refused  # the scripted reader offers nothing else with positive evidence
+    kept = Assistant(settings.with_(answer_mode="reader"), embedder=fake_embedder,
+                     reader=ScriptedReader({"المنسق المقيم": "غلام محمد إسحق زى"}))
+    assert kept.ask(Q_COORD).short_answer.text == "غلام محمد إسحق زى"  # a name the question does not hold stays
