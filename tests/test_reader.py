@@ -228,10 +228,11 @@ class TwoSentenceReader:
 
         spans = []
         for i, p in enumerate(passages):
-            spans.append(Span(i, 0, 4, 8.0, 1.0))
-            second = p.find(". ") + 2
-            if per_sentence and second > 1:
-                spans.append(Span(i, second, second + 4, 5.0, 1.0))
+            first = p.find("بلغ ") + 4  # the figure after «بلغ»: not a word of the question
+            spans.append(Span(i, first, first + 5, 8.0, 1.0))
+            second = p.find("بلغ ", p.find(". ") + 2) + 4
+            if per_sentence and second > first:
+                spans.append(Span(i, second, second + 5, 5.0, 1.0))
         return sorted(spans, key=lambda s: -s.evidence)
 
 
