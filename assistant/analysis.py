@@ -69,17 +69,13 @@ class Analysis:
     named: tuple[str, ...] = ()  # places (normalised) and numbers the query names (``gazetteer.named``)
     hint: str = ""  # an English question's places in Arabic, appended to query and reader_question
 
-    @property
-    def unhinted_query(self) -> str:
-        """The query without ``hint`` (the sentence engine's: it scores sentences by the question's own words)."""
-        return self.query.removesuffix(f" {self.hint}") if self.hint else self.query
-
     def without_hint(self) -> Analysis:
-        """The analysis as the sentence engine takes it: the hint was measured for the reader only."""
+        """The analysis as the sentence engine takes it (it scores sentences by the question's own words; the hint
+        was measured for the reader only)."""
         if not self.hint:
             return self
-        return replace(self, query=self.unhinted_query, reader_question=self.reader_question.removesuffix(f" ({self.hint})"),
-                       hint="")
+        return replace(self, query=self.query.removesuffix(f" {self.hint}"),
+                       reader_question=self.reader_question.removesuffix(f" ({self.hint})"), hint="")
 
 
 def previous_question(history: Sequence[Turn]) -> str:

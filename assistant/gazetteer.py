@@ -139,12 +139,12 @@ def offices(normalized_text: str) -> list[str]:
 
 
 def mentions(place: str, normalized_text: str) -> bool:
-    """Does a normalised text mention a (normalised) place of ``PLACES``, in Arabic or by its English name, or an
-    ordinal root of ``ORDINALS``?"""
+    """Does a normalised text mention a ``named`` item: a (normalised) place of ``PLACES`` in Arabic or by its English
+    name, an ordinal root of ``ORDINALS``, or a ministry (``OFFICE`` + portfolio)?"""
     if place.startswith(OFFICE):  # the portfolio anywhere, with the article: «العدل», «وزيراً للدفاع»
         portfolio = place[len(OFFICE):]
         return re.search(rf"(?<!{_LETTERS})[وفبلك]{{0,2}}(?:ال|ل){portfolio}(?!{_LETTERS})", normalized_text) is not None or \
-            any(o == place for o in offices(normalized_text))
+            place in offices(normalized_text)
     if place in ORDINALS:
         return any(m.group(1) == place for m in _ordinals().finditer(normalized_text)) or \
             _ordinal_elsewise(place).search(normalized_text) is not None
@@ -176,8 +176,8 @@ def _place_tokens(text: str) -> list[tuple[re.Match, str, str]]:
             rest = norm[len(clitic):] if norm.startswith(clitic) else None
             if rest is None:
                 continue
-            place = rest if rest in places() else "ال" + rest[1:] if rest.startswith("ل") and "ال" + rest[1:] in places() \
-                else "ال" + rest[2:] if rest.startswith("لل") and "ال" + rest[2:] in places() else None
+            # «للسعودية»: the clitic ل takes the article's alef (the longest clitic is tried first, so one ل is left)
+            place = next((f for f in (rest, "ال" + rest[1:] if rest.startswith("ل") else "") if f in places()), None)
             if place:
                 out.append((m, clitic, place))
                 break
@@ -215,10 +215,9 @@ def swap_place(previous: str, follow_up: str) -> str | None:
         return None
     if arabic.script_of(previous) == "ar":
         tokens = [(m, clitic) for m, clitic, place in _place_tokens(previous) if place == old[0]]
-        new_word = places()[new[0]]
         if len(tokens) != 1:
             return None
-        m, clitic = tokens[0]
+        (m, clitic), new_word = tokens[0], places()[new[0]]
         prefix = m.group()[: len(clitic)]
         if prefix.endswith("ل") and new_word.startswith("ال"):
             new_word = new_word[1:]  # ل + الإمارات → للإمارات

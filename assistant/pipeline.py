@@ -337,7 +337,7 @@ class Assistant:
             text, citations, short = reading.compose(found, texts)
             return Answer(question, text, False, citations, tuple(hits), mode="reader", short_answer=short, debug=debug)
         notice = self.text("reader_unavailable", reason=self.reader_error) if engine == "reader" else ""
-        _, chosen, confidence = self.extractive.answer(question, analysis.unhinted_query, hits, texts)
+        _, chosen, confidence = self.extractive.answer(question, analysis.without_hint().query, hits, texts)
         debug = {"confidence": round(confidence, 4), "query": analysis.query}
         if not chosen or confidence < self.settings.refusal_threshold:
             return Answer(question, self.text("refusal"), True, (), tuple(hits), mode="extractive", notice=notice, debug=debug)

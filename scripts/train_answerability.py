@@ -169,8 +169,8 @@ def latin_report(train_dir: Path, test_dir: Path, latin) -> dict:
     selector, and the evidence threshold chosen on ``train_dir`` (false refusals ≤ 3 % / 5 %) measured on
     ``test_dir``, without and with the named-thing rule."""
     out = {}
+    train, test = load(train_dir), load(test_dir)  # select() rewrites each record's pick: loaded once for both
     for name, selector in (("by_evidence", None), ("latin_selector", latin)):
-        train, test = load(train_dir), load(test_dir)
         block = {"selection": {"train": select(train, selector, arabic=False), "test": select(test, selector, arabic=False)}}
         pick = choose(train, evidence)
         block.update(threshold_from_train=pick["threshold"], train=pick,
