@@ -94,7 +94,8 @@ class Assistant:
                 shared = shared_encoder(self.embedder)
                 tokenizer = getattr(self.embedder, "tokenizer", None) if shared is not None else None
                 self._reader = reading.ReaderAnswerer(
-                    Reader(base, self.settings.reader_dir, shared=shared, tokenizer=tokenizer),
+                    Reader(base, self.settings.reader_dir, shared=shared, tokenizer=tokenizer,
+                           consensus=self.settings.reader_consensus),
                     sentences=self.settings.reader_sentences)
             except (ReaderUnavailable, OSError, ValueError) as exc:
                 self.reader_error = str(exc)

@@ -496,6 +496,7 @@ def evaluate_gold(reader, path: str | Path, limit: int = 0) -> dict:
         em.append(metrics.exact_match(text, e.answers))
         positive.append(bool(spans) and spans[0].evidence > 0)
     n = max(len(examples), 1)
-    return {"questions": len(examples), "f1": round(sum(f1) / n, 4), "em": round(sum(em) / n, 4),
+    return {"questions": len(examples), "consensus": getattr(reader, "consensus", 1),
+            "f1": round(sum(f1) / n, 4), "em": round(sum(em) / n, 4),
             "answers_at_0": round(sum(positive) / n, 4),
             "ms_per_question": round((time.perf_counter() - started) * 1000 / n, 1)}

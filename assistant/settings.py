@@ -39,6 +39,7 @@ class Settings:
     reader_threshold: float = -6.84  # reader without refusal.json: refuse when span score − no-answer score is below (scripts/train_answerability.py, evidence_only)
     reader_latin_threshold: float = -15.9  # English / Latin-script questions: the same for the Latin selector's pick, chosen on hand-translated ARCD-train questions (scripts/train_answerability.py --english)
     reader_min_confidence: float = 0.1537  # Arabic questions: refuse below this answerability probability (scripts/train_answerability.py)
+    reader_consensus: int = 1  # N > 1: a passage's answer is the span of highest expected F1 among its N best (longer spans: README «Consensus decoding»)
     reader_sentences: int = 1  # reader candidates per passage: its best span (and with N > 1 the best of N − 1 more of its sentences; measured, not better: README)
     reader_dir: Path = PROJECT_ROOT / "assistant" / "models" / "reader"  # trained weights + card.json
     max_question_chars: int = 2000

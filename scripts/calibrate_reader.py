@@ -85,6 +85,7 @@ def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: s
             candidates.append({
                 "features": feats,
                 "gold": c.hit.chunk.source in row.gold_docs,
+                "text": sa.text,
                 **score(sa.text, answer, row.expected_answers),
             })
         found = max(candidates, key=lambda c: c["features"]["evidence"], default=None)

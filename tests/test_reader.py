@@ -220,6 +220,47 @@ def test_sentence_best_spans_offers_the_best_span_of_each_sentence():
     assert [(s.start, s.end) for s in per] == [(0, 10), (11, 20)] and per[1].score == pytest.approx(3.0)
 
 
+def test_consensus_span_takes_the_span_the_readers_top_spans_agree_on_with_the_best_evidence():
+    from assistant.reader import Span, consensus_span
+
+    text = "بلغ عدد المشاركين 750 مشاركاً من 40 دولة"
+
+    def span(words: str, score: float) -> Span:
+        a = text.index(words)
+        return Span(0, a, a + len(words), score, 1.0)
+
+    top = span("40 دولة", 4.0)
+    others = [span("750 مشاركاً", 3.9), span("750", 3.8), span("750 مشاركاً من 40 دولة", 3.7)]
+    spans = [top, *others]
+    chosen = consensus_span(spans, [text[s.start : s.end] for s in spans])
+    # the long span shares words with every other: highest expected F1; the top span's evidence is kept
+    assert text[chosen.start : chosen.end] == "750 مشاركاً من 40 دولة"
+    assert (chosen.score, chosen.null, chosen.evidence) == (top.score, top.null, top.evidence)
+    # a top span far more likely than the rest stays; one span is its own consensus
+    sure = [span("40 دولة", 14.0), *others]
+    assert consensus_span(sure, [text[s.start : s.end] for s in sure]) == sure[0]
+    assert consensus_span([others[0]], ["750 مشاركاً"]) == others[0]
+
+
+def test_with_consensus_moves_only_each_passages_best_span():
+    from assistant.reader import Span, with_consensus
+
+    texts = ["في عام 2019 في الرياض", "بلغ عددهم 750 مشاركاً"]
+
+    def span(passage: int, words: str, score: float) -> Span:
+        a = texts[passage].index(words)
+        return Span(passage, a, a + len(words), score, 1.0)
+
+    best0, other0 = span(0, "الرياض", 5.0), span(0, "عام 2019", 4.9)
+    best1 = span(1, "750", 3.0)
+    duplicate = span(0, "عام 2019", 4.0)  # again, from an overlapping window: the better score counts
+    pool = [best0, other0, duplicate, span(0, "2019", 4.9), span(0, "في عام 2019", 4.9), best1]
+    out = with_consensus([best0, other0, best1], pool, texts, top=20)
+    assert out[1:] == [other0, best1]  # not a passage's best, or its only span: unchanged
+    assert texts[0][out[0].start : out[0].end] == "عام 2019" and out[0].evidence == best0.evidence
+    assert with_consensus([best0, other0, best1], pool, texts, top=1) == [best0, other0, best1]
+
+
 class TwoSentenceReader:
     """A fake reader: the best span in the first sentence, a weaker one in the second (with ``per_sentence``)."""
 

@@ -1,0 +1,40 @@
+"""The reader alone, given each question's gold paragraph: F1 / EM of its answer, per decoding.
+
+    python scripts/eval_reader_gold.py ../shared/train/arcd-test.json --consensus 1 20
+
+``--consensus 1`` is the top-scoring span; N > 1 the span of highest expected F1 among the N best
+(``reader.consensus_span``; the shipped default is ``ASSISTANT_READER_CONSENSUS``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.embeddings import resolve_model  # noqa: E402
+from assistant.reader import Reader  # noqa: E402
+from assistant.reader_train import evaluate_gold  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("file", help="SQuAD-format file (ARCD-test: never trained on)")
+    parser.add_argument("--consensus", type=int, nargs="+", default=[1, 20])
+    parser.add_argument("--limit", type=int, default=0)
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    info = resolve_model(settings)
+    for n in args.consensus:
+        reader = Reader(info.path, settings.reader_dir, consensus=n)
+        print(json.dumps({"consensus": n, **evaluate_gold(reader, args.file, args.limit)}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
