@@ -1,4 +1,5 @@
-"""What a question names: places (a small gazetteer), numbers, ordinals and ministries, and whether a text mentions them.
+"""What a question names: places (a small gazetteer), numbers, ordinals, ministries and international organisations,
+and whether a text mentions them.
 
 A question that names a place or a number its passage never mentions asks about a fact that passage does
 not hold: «كم عدد ضحايا الاتجار بالبشر في تونس؟» over an article with only the global figure. The refusal
@@ -11,6 +12,8 @@ itself with clitics and the article («وبالمغرب», «للسعودية»)
 Ordinals are numbers in words: «المؤتمر السابع» over an article about the sixth conference asks about a fact it
 does not hold. «الأول» and «الثاني» are left out (also «first / another»: «سبب ثاني»); a text mentions an ordinal
 in any gender or with the article («السابعة»), as «الـ7», or in English («seventh»).
+Organisations are named in Arabic («منظمة الصحة العالمية», «لليونيسف») or in English, by name or acronym («IOM»,
+«World Health Organization»); an English question is also searched and read with their Arabic names.
 """
 
 from __future__ import annotations
@@ -72,6 +75,35 @@ PORTFOLIOS = {
     "صناعه": "industry",
 }
 OFFICE = "وزير "  # how a named ministry is written among ``named`` items: «وزير عدل»
+# international organisations: Arabic name as displayed (its first form), other Arabic forms, English names and
+# acronyms (regex alternatives on lower-cased text; not «who», «un», «eu»: English and French words)
+ORGANIZATIONS = {
+    "المنظمة الدولية للهجرة": ((), "iom|oim|international organi[sz]ation for migration"),
+    "اليونيسف": (("اليونيسيف", "منظمة الأمم المتحدة للطفولة"), "unicef|united nations children'?s fund"),
+    "مكتب الأمم المتحدة المعني بالمخدرات والجريمة": ((), "unodc|united nations office on drugs and crime"),
+    "منظمة العمل الدولية": ((), "ilo|international labou?r organi[sz]ation"),
+    "مفوضية الأمم المتحدة لشؤون اللاجئين": (("مفوضية اللاجئين", "المفوضية السامية للأمم المتحدة لشؤون اللاجئين"),
+                                            "unhcr|un refugee agency|united nations high commissioner for refugees"),
+    "منظمة الصحة العالمية": ((), "world health organi[sz]ation"),
+    "اليونسكو": ((), "unesco"),
+    "برنامج الأغذية العالمي": ((), "wfp|world food programme"),
+    "برنامج الأمم المتحدة الإنمائي": ((), "undp|united nations development programme"),
+    "صندوق الأمم المتحدة للسكان": ((), "unfpa|united nations population fund"),
+    "الأمم المتحدة": ((), "united nations"),
+    "الاتحاد الأوروبي": ((), "european union"),
+    "الاتحاد الأفريقي": (("الاتحاد الإفريقي",), "african union"),
+    "جامعة الدول العربية": (("الجامعة العربية",), "arab league|league of arab states"),
+    "مجلس التعاون الخليجي": (("مجلس التعاون لدول الخليج العربية",), "gcc|gulf cooperation council"),
+    "البنك الدولي": ((), "world bank"),
+    "صندوق النقد الدولي": ((), "imf|international monetary fund"),
+    "حلف شمال الأطلسي": (("الناتو",), "nato"),
+    "الإنتربول": (("الانتربول",), "interpol"),
+    "الصليب الأحمر": ((), "red cross|icrc"),
+    "منظمة العفو الدولية": ((), "amnesty international"),
+    "هيومن رايتس ووتش": ((), "human rights watch"),
+    "منظمة التجارة العالمية": ((), "wto|world trade organi[sz]ation"),
+    "منظمة أنقذوا الأطفال": (("أنقذوا الأطفال",), "save the children"),
+}
 CLITICS = ("", "و", "ب", "ل", "ف", "وب", "ول", "وف")
 _LETTERS = r"[^\W\d_]"
 _NUMBER = re.compile(r"(?<![0-9.,])(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{2,})(?![0-9]|[.,][0-9])")
@@ -138,13 +170,32 @@ def offices(normalized_text: str) -> list[str]:
     return [OFFICE + p for p in dict.fromkeys(found)]
 
 
+@lru_cache(maxsize=1)
+def organizations() -> dict[str, tuple[re.Pattern, re.Pattern]]:
+    """``ORGANIZATIONS`` by normalised name: (its Arabic forms, its English names) as patterns on normalised text.
+    An Arabic form matches without its article and after clitics («لليونيسف», «والمنظمة الدولية للهجرة»)."""
+    def core(name: str) -> str:
+        norm = arabic.normalize(name)
+        return norm[2:] if norm.startswith("ال") else norm
+
+    out = {}
+    for name, (others, english) in ORGANIZATIONS.items():
+        forms = "|".join(re.escape(core(f)) for f in (name, *others))
+        out[arabic.normalize(name)] = (
+            re.compile(rf"(?<!{_LETTERS})[وفبلك]{{0,2}}(?:ال|ل)?(?:{forms})(?!{_LETTERS})"),
+            re.compile(rf"(?<![a-z])(?:{english})(?![a-z])"))
+    return out
+
+
 def mentions(place: str, normalized_text: str) -> bool:
     """Does a normalised text mention a ``named`` item: a (normalised) place of ``PLACES`` in Arabic or by its English
-    name, an ordinal root of ``ORDINALS``, or a ministry (``OFFICE`` + portfolio)?"""
+    name, an ordinal root of ``ORDINALS``, a ministry (``OFFICE`` + portfolio) or an organisation of ``ORGANIZATIONS``?"""
     if place.startswith(OFFICE):  # the portfolio anywhere, with the article: «العدل», «وزيراً للدفاع»
         portfolio = place[len(OFFICE):]
         return re.search(rf"(?<!{_LETTERS})[وفبلك]{{0,2}}(?:ال|ل){portfolio}(?!{_LETTERS})", normalized_text) is not None or \
             place in offices(normalized_text)
+    if place in organizations():
+        return any(p.search(normalized_text) is not None for p in organizations()[place])
     if place in ORDINALS:
         return any(m.group(1) == place for m in _ordinals().finditer(normalized_text)) or \
             _ordinal_elsewise(place).search(normalized_text) is not None
@@ -161,9 +212,12 @@ def numbers(normalized_text: str) -> set[str]:
 
 
 def named(text: str) -> tuple[str, ...]:
-    """The places (normalised), ordinal roots, ministries and numbers a question names, in a stable order."""
+    """The places (normalised), ordinal roots, ministries, organisations and numbers a question names, in a stable
+    order. An organisation whose name holds another's (the UN in «مكتب الأمم المتحدة المعني…») names only itself."""
     norm = arabic.normalize(text)
-    found = [p for p in places() if mentions(p, norm)] + [o for o in ORDINALS if mentions(o, norm)] + offices(norm)
+    orgs = [o for o in organizations() if mentions(o, norm)]
+    orgs = [o for o in orgs if not any(o != other and o in other for other in orgs)]
+    found = [p for p in places() if mentions(p, norm)] + [o for o in ORDINALS if mentions(o, norm)] + offices(norm) + orgs
     return tuple(dict.fromkeys(found)) + tuple(sorted(numbers(norm)))
 
 
@@ -231,8 +285,11 @@ def swap_place(previous: str, follow_up: str) -> str | None:
 
 
 def arabic_names(items: tuple[str, ...]) -> tuple[str, ...]:
-    """The Arabic display names of the places and ordinals among ``named`` items («capital of Iraq» → العراق)."""
-    return tuple(places()[p] if p in places() else "ال" + p for p in items if p in places() or p in ORDINALS)
+    """The Arabic display names of the places, ordinals and organisations among ``named`` items («capital of Iraq» →
+    العراق, «IOM» → المنظمة الدولية للهجرة)."""
+    display = {arabic.normalize(name): name for name in ORGANIZATIONS}
+    return tuple(places()[p] if p in places() else display[p] if p in display else "ال" + p
+                 for p in items if p in places() or p in ORDINALS or p in display)
 
 
 @lru_cache(maxsize=64)

@@ -48,6 +48,23 @@ def test_a_ministry_is_named_in_arabic_or_english_and_found_by_its_portfolio():
                              appointed) == 0.0
 
 
+def test_an_organisation_is_named_in_arabic_or_english_by_name_or_acronym():
+    iom = gazetteer.named("Who is the Director General of IOM?")
+    assert iom == gazetteer.named("مين المديرة العامة للمنظمة الدولية للهجرة؟") == ("المنظمه الدوليه للهجره",)
+    assert gazetteer.arabic_names(iom) == ("المنظمة الدولية للهجرة",)  # English questions also search this
+    assert gazetteer.named("What did the World Health Organization say?") == gazetteer.named("ماذا قالت منظمة الصحة العالمية؟")
+    # an organisation whose name holds another's names only itself; «who», «un», «eu» are words, not acronyms
+    assert gazetteer.named("ما دور مكتب الأمم المتحدة المعني بالمخدرات والجريمة؟") == (
+        "مكتب الامم المتحده المعني بالمخدرات والجريمه",)
+    assert gazetteer.named("Who won? Qui a eu un prix?") == ()
+    doc = "ضمن برنامج المنظمة المشترك مع منظمة “أنقذوا الأطفال” واليونيسف، ومع منظمة الأمم المتحدة للطفولة"
+    assert gazetteer.missing(gazetteer.named("What did UNICEF say?"), doc) == 0.0  # «واليونيسف», clitic and all
+    assert gazetteer.missing(gazetteer.named("ماذا قالت اليونيسيف؟"), doc) == 0.0  # another spelling
+    assert gazetteer.missing(gazetteer.named("What did Save the Children do?"), doc) == 0.0
+    assert gazetteer.missing(gazetteer.named("ماذا قالت منظمة الصحة العالمية؟"), doc) == 1.0
+    assert gazetteer.missing(gazetteer.named("What did the ILO estimate?"), doc) == 1.0
+
+
 def test_missing_counts_what_a_text_never_mentions_in_any_form():
     assert gazetteer.missing(("المغرب", "2019"), "في المملكة المغربية سنة ٢٠١٩") == 0.0
     assert gazetteer.missing(("تونس", "السعوديه"), "مشاركون من السعوديين وحدهم") == 0.5
