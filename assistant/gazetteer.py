@@ -122,8 +122,13 @@ def _pattern(place: str) -> re.Pattern:
     stem = core[:-1] if core.endswith(("ا", "ه")) else core
     stem = stem[:-1] if stem.endswith("ي") and core != stem else stem  # السعودية, سوريا: سعودي, سوري
     nisba = f"|{re.escape(stem)}(?:ي|يه|يين|يون|يات)" if len(stem) >= 3 else ""  # not «جدية» for جدة
-    forms = f"(?:{re.escape(core)}{nisba})"
-    return re.compile(rf"(?<!{_LETTERS})[وفبلك]{{0,2}}(?:ال|ل)?{forms}(?!{_LETTERS})")
+    return _with_clitics(f"{re.escape(core)}{nisba}")
+
+
+def _with_clitics(forms: str) -> re.Pattern:
+    """Normalised word forms (regex alternatives, without their article) as whole words, after clitics and the
+    article or ل («وبالمغرب», «للسعودية», «لليونيسف»)."""
+    return re.compile(rf"(?<!{_LETTERS})[وفبلك]{{0,2}}(?:ال|ل)?(?:{forms})(?!{_LETTERS})")
 
 
 @lru_cache(maxsize=1)
@@ -171,20 +176,21 @@ def offices(normalized_text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def organizations() -> dict[str, tuple[re.Pattern, re.Pattern]]:
-    """``ORGANIZATIONS`` by normalised name: (its Arabic forms, its English names) as patterns on normalised text.
-    An Arabic form matches without its article and after clitics («لليونيسف», «والمنظمة الدولية للهجرة»)."""
+def organizations() -> dict[str, str]:
+    """``ORGANIZATIONS``' display names by normalised name."""
+    return {arabic.normalize(name): name for name in ORGANIZATIONS}
+
+
+@lru_cache(maxsize=1)
+def _organization_patterns() -> dict[str, tuple[re.Pattern, re.Pattern]]:
+    """``ORGANIZATIONS`` by normalised name: (its Arabic forms, its English names) as patterns on normalised text."""
     def core(name: str) -> str:
         norm = arabic.normalize(name)
-        return norm[2:] if norm.startswith("ال") else norm
+        return norm.removeprefix("ال")
 
-    out = {}
-    for name, (others, english) in ORGANIZATIONS.items():
-        forms = "|".join(re.escape(core(f)) for f in (name, *others))
-        out[arabic.normalize(name)] = (
-            re.compile(rf"(?<!{_LETTERS})[وفبلك]{{0,2}}(?:ال|ل)?(?:{forms})(?!{_LETTERS})"),
-            re.compile(rf"(?<![a-z])(?:{english})(?![a-z])"))
-    return out
+    return {arabic.normalize(name): (_with_clitics("|".join(re.escape(core(f)) for f in (name, *others))),
+                                     re.compile(rf"(?<![a-z])(?:{english})(?![a-z])"))
+            for name, (others, english) in ORGANIZATIONS.items()}
 
 
 def mentions(place: str, normalized_text: str) -> bool:
@@ -195,7 +201,7 @@ def mentions(place: str, normalized_text: str) -> bool:
         return re.search(rf"(?<!{_LETTERS})[وفبلك]{{0,2}}(?:ال|ل){portfolio}(?!{_LETTERS})", normalized_text) is not None or \
             place in offices(normalized_text)
     if place in organizations():
-        return any(p.search(normalized_text) is not None for p in organizations()[place])
+        return any(p.search(normalized_text) is not None for p in _organization_patterns()[place])
     if place in ORDINALS:
         return any(m.group(1) == place for m in _ordinals().finditer(normalized_text)) or \
             _ordinal_elsewise(place).search(normalized_text) is not None
@@ -287,9 +293,13 @@ def swap_place(previous: str, follow_up: str) -> str | None:
 def arabic_names(items: tuple[str, ...]) -> tuple[str, ...]:
     """The Arabic display names of the places, ordinals and organisations among ``named`` items («capital of Iraq» →
     العراق, «IOM» → المنظمة الدولية للهجرة)."""
-    display = {arabic.normalize(name): name for name in ORGANIZATIONS}
-    return tuple(places()[p] if p in places() else display[p] if p in display else "ال" + p
-                 for p in items if p in places() or p in ORDINALS or p in display)
+    display = _display_names()
+    return tuple(display[p] for p in items if p in display)
+
+
+@lru_cache(maxsize=1)
+def _display_names() -> dict[str, str]:
+    return places() | organizations() | {o: "ال" + o for o in ORDINALS}
 
 
 @lru_cache(maxsize=64)

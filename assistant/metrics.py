@@ -66,17 +66,16 @@ def exact_match(answer: str, expected: Sequence[str]) -> float:
     return float(any(words == _norm_words(e) for e in expected))
 
 
+def bag_f1(pred: Counter, gold: Counter) -> float:
+    """SQuAD token F1 of two word bags."""
+    common = sum((pred & gold).values())
+    return 2 * common / (sum(pred.values()) + sum(gold.values())) if common else 0.0
+
+
 def token_f1(answer: str, expected: Sequence[str]) -> float:
     """SQuAD token F1 on normalised words (``arabic.words``), maximum over the expected answers."""
     pred = Counter(_norm_words(answer))
-    best = 0.0
-    for e in expected:
-        gold = Counter(_norm_words(e))
-        common = sum((pred & gold).values())
-        if common:
-            p, r = common / sum(pred.values()), common / sum(gold.values())
-            best = max(best, 2 * p * r / (p + r))
-    return best
+    return max((bag_f1(pred, Counter(_norm_words(e))) for e in expected), default=0.0)
 
 
 def containment(answer: str, expected: Sequence[str]) -> float:

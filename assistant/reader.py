@@ -131,19 +131,14 @@ def consensus_span(spans: list[Span], texts: list[str]) -> Span:
     from collections import Counter
 
     from .arabic import words
+    from .metrics import bag_f1
 
     best = max(spans, key=lambda s: s.evidence)
     if len(spans) < 2:
         return best
     bags = [Counter(words(t)) for t in texts]
-    sizes = [sum(b.values()) for b in bags]
     weights = [math.exp(s.evidence - best.evidence) for s in spans]
-
-    def f1(i: int, j: int) -> float:
-        common = sum((bags[i] & bags[j]).values()) if sizes[i] and sizes[j] else 0
-        return 2 * common / (sizes[i] + sizes[j]) if common else 0.0
-
-    expected = [sum(w * f1(i, j) for j, w in enumerate(weights)) for i in range(len(spans))]
+    expected = [sum(w * bag_f1(bags[i], bag) for bag, w in zip(bags, weights, strict=True)) for i in range(len(spans))]
     pick = spans[max(range(len(spans)), key=lambda i: (expected[i], weights[i]))]
     return replace(best, start=pick.start, end=pick.end)
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -274,7 +275,7 @@ def main(argv=None) -> int:
             latin_card["metrics"] = report
             print("latin:", json.dumps(report))
             print(f"set ASSISTANT_READER_LATIN_THRESHOLD={report['latin_selector']['threshold_from_train']}")
-        latin = type(latin)(latin.names, latin.mean, latin.scale, latin.weights, 0.0, latin_card)
+        latin = replace(latin, card=latin_card)
         latin.save(Path(args.model_dir) / LATIN_SELECTOR_FILE)
     print(f"wrote {path}; set ASSISTANT_READER_MIN_CONFIDENCE={card['min_confidence']} (settings.py default)")
     (Path(args.test) / "answerability.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
