@@ -40,8 +40,9 @@ LATIN_SELECTOR_FEATURES = ("evidence", "passage_rank", "dense_rank", "similarity
 
 
 def question_words(analysis: Analysis) -> list[str]:
-    """The content words of the (completed) query that coverage is measured on."""
-    return [w for w in dict.fromkeys(arabic.content_words(analysis.query)) if w not in QUESTION_FRAME]
+    """The content words of the question that coverage is measured on (``Analysis.asked``: a follow-up's is
+    completed with the last question's topic, not with the last answer)."""
+    return [w for w in dict.fromkeys(arabic.content_words(analysis.asked)) if w not in QUESTION_FRAME]
 
 
 def _coverage(words: Sequence[str], have: set[str], weight: Callable[[str], float]) -> tuple[float, float]:

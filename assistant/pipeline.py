@@ -154,7 +154,7 @@ class Assistant:
         import numpy as np
 
         quotes = [texts[c.hit.chunk.source][c.quote_start : c.quote_end] for c in candidates]
-        query = np.asarray(self.embedder.embed_query(analysis.query))
+        query = np.asarray(self.embedder.embed_query(analysis.asked))
         return [float(x) for x in self.extractive.sentence_vectors(quotes) @ query]
 
     def choose(self, analysis: Analysis, candidates: Sequence[reading.Reading], view=None

@@ -49,11 +49,84 @@ class Reading:
     sentence_gap: float = 0.0  # evidence minus its passage's best span's (0: the passage's best; < 0: another sentence's)
 
 
-def _trim(text: str, a: int, b: int) -> tuple[int, int]:
-    while a < b and text[a] in _EDGE:
+_MARKS = "()[]{}«»“”‘’\""
+_PLAIN_EDGE = "".join(ch for ch in _EDGE if ch not in _MARKS)
+
+
+def _trim(text: str, a: int, b: int, edge: str = _EDGE) -> tuple[int, int]:
+    while a < b and text[a] in edge:
         a += 1
-    while b > a and text[b - 1] in _EDGE:
+    while b > a and text[b - 1] in edge:
         b -= 1
+    return a, b
+
+
+_OPENS = {"(": ")", "[": "]", "{": "}", "«": "»", "“": "”", "‘": "’"}
+_CLOSES = {v: k for k, v in _OPENS.items()}
+BRACKET_REACH = 60  # how far past a span's edge its bracket or quote may be closed (characters, same line)
+
+
+def _bracket_faults(text: str, a: int, b: int) -> tuple[list[int], list[int]]:
+    """Positions in ``text[a:b]`` of closing marks whose opening is not in the span, and of opening marks whose
+    closing is not. A straight quote opens when the line holds an even number of them before it."""
+    line = text.rfind("\n", 0, a) + 1
+    quotes = text.count('"', line, a)
+    stack: list[tuple[str, int]] = []
+    closers = []
+    for i in range(a, b):
+        ch = text[i]
+        if ch == '"':
+            ch, quotes = ('"open' if quotes % 2 == 0 else '"close'), quotes + 1
+        if ch in _OPENS or ch == '"open':
+            stack.append((ch, i))
+        elif ch in _CLOSES or ch == '"close':
+            opener = _CLOSES.get(ch, '"open')
+            if stack and stack[-1][0] == opener:
+                stack.pop()
+            else:
+                closers.append(i)
+    return closers, [i for _, i in stack]
+
+
+def balanced(text: str, a: int, b: int, reach: int = BRACKET_REACH) -> tuple[int, int]:
+    """The span with its brackets and quotes paired, keeping all it holds where it can: a closing mark whose
+    opening one is within ``reach`` before the span (same line) reaches back to it, an opening mark forward to its
+    closing one («17 يناير 1942 – 3 يونيو 2016) ملاكم» → «(17 يناير 1942 – 3 يونيو 2016) ملاكم»); a mark whose
+    partner is further is cut off with the shorter side of the span («مقترح “تطوير مبادرات تكوينية» → «تطوير
+    مبادرات تكوينية»). A span that is one bracketed or quoted run then loses the pair («“واكاوويل”» → «واكاوويل»).
+    Unchanged when nothing would be left."""
+    a0, b0 = a, b
+    for _ in range(6):
+        closers, openers = _bracket_faults(text, a, b)
+        if not closers and not openers:
+            break
+        line_start = text.rfind("\n", 0, a) + 1
+        line_end = text.find("\n", b)
+        line_end = len(text) if line_end < 0 else line_end
+        if closers:
+            c = closers[0]
+            back = text.rfind(_CLOSES.get(text[c], '"'), max(line_start, a - reach), a)
+            if back >= 0:
+                a = back
+            elif c - a < b - c:
+                a = c + 1
+            else:
+                b = c
+        else:
+            o = openers[-1]
+            ahead = text.find(_OPENS.get(text[o], '"'), b, min(line_end, b + reach))
+            if ahead >= 0:
+                b = ahead + 1
+            elif b - o < o - a:
+                b = o
+            else:
+                a = o + 1
+        a, b = _trim(text, a, b, _PLAIN_EDGE)  # paired marks stay
+        if b <= a:
+            return a0, b0
+    while b - a > 2 and _OPENS.get(text[a], '"' if text[a] == '"' else None) == text[b - 1] \
+            and _bracket_faults(text, a + 1, b - 1) == ([], []):  # «(رقم 28 لعام 2012)» → «رقم 28 لعام 2012»
+        a, b = _trim(text, a + 1, b - 1, _PLAIN_EDGE)
     return a, b
 
 
@@ -123,15 +196,17 @@ class ReaderAnswerer:
         spans = self.reader.read(analysis.reader_question, read, limit, per_sentence=self.sentences > 1)
         best: dict[int, list[tuple]] = {}
         asked = set(arabic.words(analysis.reader_question))  # not the query: a follow-up's holds the last answer
+        last = set(arabic.words(analysis.previous_answer))  # a follow-up asks something new: not the last answer again
         for span in spans:  # best evidence first
             kept = best.setdefault(span.passage, [])
             if len(kept) >= self.sentences:
                 continue
             p = passages[span.passage]
             doc = texts[p.source]
-            a, b = _trim(doc, p.start + span.start, p.start + span.end)
-            if b <= a or set(arabic.words(doc[a:b])) <= asked:
-                continue  # nothing, or only words of the question («عُمان» for «… in Oman? (عمان)»)
+            a, b = balanced(doc, *_trim(doc, p.start + span.start, p.start + span.end))
+            words = set(arabic.words(doc[a:b]))
+            if b <= a or words <= asked or (last and last <= words <= asked | last):
+                continue  # nothing, only words of the question («عُمان» for «… in Oman? (عمان)»), or the last answer
             qa, qb = supporting_quote(doc, a, b)
             if any(qa < kb and ka < qb for *_, ka, kb in kept):
                 continue  # one candidate per sentence

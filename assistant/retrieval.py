@@ -40,6 +40,14 @@ def is_follow_up(question: str) -> bool:
     return len(content) <= 4 and any(_REFERRING.search(t) for t in raw[-2:])
 
 
+def is_elliptic(question: str) -> bool:
+    """Can a follow-up not stand alone: two content words or fewer, or a word referring back («وكم عدد المشاركين
+    فيها؟», «What was its slogan?»)? «وما عدد ضحايا الاتجار في العراق؟» can."""
+    if len(arabic.content_words(question)) <= 2 or any(t in _REFERRING_WORDS for t in arabic.words(question)):
+        return True
+    return any(_REFERRING.search(t) for t in question.split()[-2:])
+
+
 def search_query(question: str, history: Sequence[Turn] = ()) -> str:
     """The text to search with: the question, completed by the last turn when it is a follow-up."""
     if not history or not is_follow_up(question):

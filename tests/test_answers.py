@@ -49,6 +49,7 @@ def test_stream_yields_text_before_the_final_answer(fake_assistant):
 def test_question_types_and_typed_sentences():
     assert question_type("كم عدد المشاركين؟") == "number"
     assert question_type("قديش كانت النسبة؟") == "number"  # dialect
+    assert question_type("منين جاو الضحايا؟") == question_type("من أين جاء الضحايا؟") == "place"
     assert question_type("متى انطلقت الحملة؟") == "date"
     assert question_type("فين تختمت الحملة؟") == "place"
     assert question_type("Who is the coordinator?") == "person"

@@ -1,0 +1,86 @@
+"""Multi-turn probe built from a SQuAD file: each question asked as a follow-up, after another question of its own
+paragraph and the answer the assistant gave it.
+
+    python scripts/followup_probe.py ../shared/train/arcd-test.json --single runs/arcd-test --out runs/followup
+
+For every answerable question Q2 whose paragraph has an earlier question Q1, the probe asks «و» + Q2 («وما …؟»,
+«ومتى …؟» — how people chain questions) with the history [(Q1, the assistant's answer to Q1)]. Q1's answer is taken
+from the single-turn run ``--single`` (``assistant eval --squad FILE --out RUN``), or asked live when that run lacks it.
+The follow-up run is written like any eval run (results.jsonl, summary.json, report.html), and the script prints its
+metrics beside the single-turn ones on the same questions: a follow-up that is a complete question should be answered
+as well as the question alone, so the gap is what the conversation machinery costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.evaluation import run_eval, squad_assistant  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+
+
+def followup_rows(rows, answer_of) -> list:
+    """Rows asked as «و» + question after the previous question of the same paragraph (answerable ones only)."""
+    out, previous = [], {}
+    for row in rows:
+        doc = row.gold_docs[0] if row.gold_docs else None
+        first = previous.get(doc)
+        if doc is not None and row.answerable:
+            previous.setdefault(doc, row)
+        if first is None or not row.answerable or first.id == row.id:
+            continue
+        question = row.question.strip()
+        out.append(replace(row, id=f"{row.id}~f", question=f"و{question}", history=((first.question, answer_of(first)),),
+                           tags=(*row.tags, "follow-up")))
+    return out
+
+
+def _metrics(summary: dict) -> dict:
+    m = summary["metrics"]
+    return {k: round(m[k], 4) for k in ("token_f1", "exact_match", "containment", "false_refusal_rate", "hit@5")
+            if isinstance(m.get(k), float)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("file", type=Path, help="SQuAD-format file")
+    parser.add_argument("--single", type=Path, help="its single-turn run (assistant eval --squad FILE --out RUN)")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--limit", type=int, default=0)
+    args = parser.parse_args(argv)
+    assistant, rows, _ = squad_assistant(Settings.from_env(), args.file, args.out, progress=False)
+    single = {}
+    if args.single and (args.single / "results.jsonl").exists():
+        for line in (args.single / "results.jsonl").open(encoding="utf-8"):
+            rec = json.loads(line)
+            single[rec["id"]] = rec
+
+    def answer_of(row) -> str:
+        if row.id not in single:
+            single[row.id] = {"answer": assistant.ask(row.question).answer}
+        return single[row.id]["answer"]
+
+    follow = followup_rows(rows, answer_of)
+    follow = follow[: args.limit] if args.limit else follow
+    summary = run_eval(assistant, follow, args.out, progress=True, meta={"input_file": str(args.file.resolve()),
+                                                                          "probe": "follow-up («و» + question)"})
+    report = {"questions": len(follow), "follow_up": _metrics(summary)}
+    base = [single[r.id[:-2]] for r in follow if "eval" in single.get(r.id[:-2], {})]
+    if len(base) == len(follow):
+        from assistant.metrics import summarize
+
+        report["single_turn"] = _metrics(summarize(base, int(assistant.settings.top_k)))
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+    (args.out / "probe.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
