@@ -60,15 +60,21 @@ def follow_up_question(question: str, previous: str) -> str:
     («و» + a question after another question of its paragraph, 468 questions), short-answer F1: the question with
     «و» and the topic 0.441, without «و» 0.475, a question of its own alone 0.485, and judged on ``Analysis.asked``
     0.516 (the same questions asked alone: 0.505)."""
+    asked = _without_conjunction(question)
+    mark = "?" if arabic.script_of(question) == "latin" else "؟"
+    return f"{asked}{mark} {topic_of(previous)}".strip() if is_elliptic(asked) else f"{asked}{mark}"
+
+
+def _without_conjunction(question: str) -> str:
+    """The question in MSA without its final mark and its leading «و»/«ف»/«And»."""
     asked = arabic.msa_question(question).strip().rstrip(_END)
     first, _, rest = asked.partition(" ")
     bare = arabic.normalize(first[1:])
     if first[:1] in "وف" and (bare in _ASKING or bare in _PREPOSITIONS):
-        asked = f"{first[1:]} {rest}".strip()
-    elif first.lower() in _CONJUNCTIONS and rest:
-        asked = rest
-    mark = "?" if arabic.script_of(question) == "latin" else "؟"
-    return f"{asked}{mark} {topic_of(previous)}".strip() if is_elliptic(asked) else f"{asked}{mark}"
+        return f"{first[1:]} {rest}".strip()
+    if first.lower() in _CONJUNCTIONS and rest:
+        return rest
+    return asked
 
 
 def short_answer_of(answer: str) -> str:
@@ -114,6 +120,8 @@ class Analysis:
     named: tuple[str, ...] = ()  # places (normalised) and numbers ``asked`` names (``gazetteer.named``)
     hint: str = ""  # an English question's places in Arabic, appended to query and reader_question
     previous_answer: str = ""  # a follow-up's: the last turn's short answer (a follow-up asks something else)
+    # a follow-up that is a question of its own is also searched alone: the conversation may have changed topic
+    also_search: tuple[str, ...] = ()
 
     def without_hint(self) -> Analysis:
         """The analysis as the sentence engine takes it (it scores sentences by the question's own words; the hint
@@ -161,6 +169,7 @@ def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
         named=named,
         hint=hint,
         previous_answer=short_answer_of(history[-1][1]) if follow_up and not swapped else "",
+        also_search=(question,) if follow_up and not swapped and not is_elliptic(_without_conjunction(question)) else (),
     )
 
 

@@ -268,7 +268,7 @@ class Assistant:
                  view=None) -> list[Hit]:
         """Hybrid search over ``view`` (one generation, fixed for the question) or the one served now."""
         retriever = HybridRetriever(view or self.index.view(), top_k or self.settings.top_k, self.settings.candidates, self.settings.rrf_k)
-        return retriever.retrieve(analysis.query, prefer_sources=prefer_sources)
+        return retriever.retrieve(analysis.query, prefer_sources=prefer_sources, also=analysis.also_search)
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
             mode: str | None = None, prefer_sources: Sequence[str] = ()) -> Answer:

@@ -56,6 +56,15 @@ def search_query(question: str, history: Sequence[Turn] = ()) -> str:
     return f"{user} {_MARKER.sub('', answer or '')} {question}".strip()
 
 
+def _best_ranks(runs: Sequence[Sequence[tuple[Chunk, float]]]) -> dict[str, int]:
+    """Each chunk's best rank (from 1) over several result lists."""
+    best: dict[str, int] = {}
+    for run in runs:
+        for r, (c, _) in enumerate(run, start=1):
+            best[c.chunk_id] = min(best.get(c.chunk_id, r), r)
+    return best
+
+
 class HybridRetriever:
     def __init__(self, index, top_k: int = 5, candidates: int = 30, rrf_k: int = 60):
         self.index = index
@@ -63,17 +72,21 @@ class HybridRetriever:
         self.candidates = candidates
         self.rrf_k = rrf_k
 
-    def retrieve(self, query: str, top_k: int | None = None, prefer_sources: Sequence[str] = ()) -> list[Hit]:
+    def retrieve(self, query: str, top_k: int | None = None, prefer_sources: Sequence[str] = (),
+                 also: Sequence[str] = ()) -> list[Hit]:
+        """The top chunks for ``query``; each of ``also`` (another query: a follow-up that is a question of its own,
+        searched beside the completed one) adds its dense and BM25 rankings to the fusion."""
         top_k = top_k or self.top_k
-        dense = self.index.dense_search(query, self.candidates)
-        lexical = self.index.lexical_search(query, self.candidates)
-        by_id: dict[str, Chunk] = {c.chunk_id: c for c, _ in dense + lexical}
-        rankings = [[c.chunk_id for c, _ in dense], [c.chunk_id for c, _ in lexical]]
-        if prefer_sources:  # earlier answers' sources form a third, weaker ranking
+        dense_runs = [self.index.dense_search(q, self.candidates) for q in (query, *also)]
+        lexical_runs = [self.index.lexical_search(q, self.candidates) for q in (query, *also)]
+        dense = dense_runs[0]
+        by_id: dict[str, Chunk] = {c.chunk_id: c for run in dense_runs + lexical_runs for c, _ in run}
+        rankings = [[c.chunk_id for c, _ in run] for pair in zip(dense_runs, lexical_runs, strict=True) for run in pair]
+        if prefer_sources:  # earlier answers' sources form a further, weaker ranking
             rankings.append([c.chunk_id for c, _ in dense if c.source in prefer_sources])
         fused = rrf(rankings, self.rrf_k)
-        dense_rank = {c.chunk_id: r for r, (c, _) in enumerate(dense, start=1)}
-        lexical_rank = {c.chunk_id: r for r, (c, _) in enumerate(lexical, start=1)}
+        dense_rank = _best_ranks(dense_runs)
+        lexical_rank = _best_ranks(lexical_runs)
         order = sorted(fused, key=lambda cid: (-fused[cid], dense_rank.get(cid, 10**9)))
         return [
             Hit(by_id[cid], fused[cid], dense_rank.get(cid), lexical_rank.get(cid))

@@ -8,7 +8,8 @@ For every answerable question Q2 whose paragraph has an earlier question Q1, the
 from the single-turn run ``--single`` (``assistant eval --squad FILE --out RUN``), or asked live when that run lacks it.
 The follow-up run is written like any eval run (results.jsonl, summary.json, report.html), and the script prints its
 metrics beside the single-turn ones on the same questions: a follow-up that is a complete question should be answered
-as well as the question alone, so the gap is what the conversation machinery costs.
+as well as the question alone, so the gap is what the conversation machinery costs. ``--switch`` asks each after the first question of the previous
+article instead: a conversation that changes topic, where the last turn must not pull the answer its way.
 """
 
 from __future__ import annotations
@@ -26,15 +27,29 @@ from assistant.evaluation import run_eval, squad_assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 
-def followup_rows(rows, answer_of) -> list:
-    """Rows asked as «و» + question after the previous question of the same paragraph (answerable ones only)."""
-    out, previous = [], {}
+def _article(doc: str) -> str:
+    return doc.rsplit("#", 1)[0]
+
+
+def followup_rows(rows, answer_of, switch: bool = False) -> list:
+    """Rows asked as «و» + question after the first question of the same paragraph (answerable ones only); with
+    ``switch``, after the first question of the previous article instead (the conversation changes topic)."""
+    out, previous, articles = [], {}, []
     for row in rows:
         doc = row.gold_docs[0] if row.gold_docs else None
-        first = previous.get(doc)
         if doc is not None and row.answerable:
             previous.setdefault(doc, row)
-        if first is None or not row.answerable or first.id == row.id:
+            previous.setdefault(_article(doc), row)
+            if _article(doc) not in articles:
+                articles.append(_article(doc))
+        if doc is None or not row.answerable:
+            continue
+        if switch:
+            at = articles.index(_article(doc))
+            first = previous[articles[at - 1]] if at else None
+        else:
+            first = previous.get(doc)
+        if first is None or first.id == row.id:
             continue
         question = row.question.strip()
         out.append(replace(row, id=f"{row.id}~f", question=f"و{question}", history=((first.question, answer_of(first)),),
@@ -54,6 +69,8 @@ def main(argv=None) -> int:
     parser.add_argument("--single", type=Path, help="its single-turn run (assistant eval --squad FILE --out RUN)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--switch", action="store_true",
+                        help="follow the first question of the previous article instead: a change of topic")
     args = parser.parse_args(argv)
     assistant, rows, _ = squad_assistant(Settings.from_env(), args.file, args.out, progress=False)
     single = {}
@@ -67,7 +84,7 @@ def main(argv=None) -> int:
             single[row.id] = {"answer": assistant.ask(row.question).answer}
         return single[row.id]["answer"]
 
-    follow = followup_rows(rows, answer_of)
+    follow = followup_rows(rows, answer_of, switch=args.switch)
     follow = follow[: args.limit] if args.limit else follow
     summary = run_eval(assistant, follow, args.out, progress=True, meta={"input_file": str(args.file.resolve()),
                                                                           "probe": "follow-up («و» + question)"})

@@ -26,3 +26,15 @@ def test_each_answerable_question_follows_the_first_question_of_its_paragraph():
     assert all(r.history == (("من هو حمزة؟", "جواب a1 [1]"),) for r in follow)
     assert follow[0].expected_answers == ("أسد الله",) and "follow-up" in follow[0].tags
     assert set(asked) == {"a1"}
+
+
+def test_with_switch_each_question_follows_the_first_question_of_the_previous_article():
+    rows = [
+        EvalRow("a1", "من هو حمزة؟", gold_docs=("حمزة#0",), expected_answers=("عم النبي",)),
+        EvalRow("a2", "بما وصفه رسول الله؟", gold_docs=("حمزة#1",), expected_answers=("أسد الله",)),
+        EvalRow("b1", "ما عاصمة مصر؟", gold_docs=("مصر#0",), expected_answers=("القاهرة",)),
+        EvalRow("b2", "كم عدد سكانها؟", gold_docs=("مصر#2",), expected_answers=("100 مليون",)),
+    ]
+    follow = followup_probe.followup_rows(rows, lambda r: f"جواب {r.id} [1]", switch=True)
+    assert [r.id for r in follow] == ["b1~f", "b2~f"]  # the first article has no previous one
+    assert all(r.history == (("من هو حمزة؟", "جواب a1 [1]"),) for r in follow)
