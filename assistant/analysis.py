@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from . import arabic, gazetteer
+from . import arabic, gazetteer, metrics
 from .retrieval import is_elliptic, is_follow_up, search_query
 from .types import Turn
 
@@ -33,7 +33,6 @@ _WORD = re.compile(r"\w+")
 # «في أي دورة …», «in which year …»: the asked category, with its preposition, is not the topic
 _WHICH = frozenset({"اي", "واي", "which", "what"})
 _PREPOSITIONS = frozenset({"في", "من", "الي", "علي", "عن", "مع", "خلال", "in", "at", "on", "of", "from", "to", "by", "for", "during"})
-_MARKERS = re.compile(r"\s*\[\d+\]")
 
 
 def topic_of(question: str) -> str:
@@ -81,10 +80,10 @@ def short_answer_of(answer: str) -> str:
     """The short answer of an answer text this assistant wrote («آمي بوب [1]\nquote [1]»: «آمي بوب»); "" when
     the answer has none (a quote alone, a refusal, a generated paragraph)."""
     lines = [line.strip() for line in (answer or "").split("\n") if line.strip()]
-    if len(lines) < 2 or not _MARKERS.search(lines[0]) or not lines[0].endswith("]"):
+    if len(lines) < 2 or not lines[0].endswith("]"):
         return ""
-    short = _MARKERS.sub("", lines[0]).strip()
-    return short if 0 < len(short.split()) <= 12 else ""
+    short = metrics.strip_markers(lines[0])
+    return short if short != lines[0] and 0 < len(short.split()) <= 12 else ""
 
 
 def question_type(question: str) -> str:
@@ -149,8 +148,9 @@ def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
     swapped = gazetteer.swap_place(previous_question(history), question) if follow_up else None
     if swapped:  # «وفي عمان؟»: the previous question about another place, searched and read as such
         query, reader_question = swapped, arabic.msa_question(swapped)
+    conversational = follow_up and not swapped  # leans on the last turn (a swapped place is a question of its own)
     # a follow-up is judged by what it asks, not by the last answer's words and numbers (the query holds them)
-    asked = reader_question if follow_up and not swapped else query
+    asked = reader_question if conversational else query
     language, named = arabic.script_of(question), gazetteer.named(asked)
     hint = " ".join(gazetteer.arabic_names(named)) if language != "ar" else ""
     if hint:  # a question in English names places by their English names: search and read their Arabic ones too
@@ -168,8 +168,8 @@ def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
         is_list=is_list_question(question),
         named=named,
         hint=hint,
-        previous_answer=short_answer_of(history[-1][1]) if follow_up and not swapped else "",
-        also_search=(question,) if follow_up and not swapped and not is_elliptic(_without_conjunction(question)) else (),
+        previous_answer=short_answer_of(history[-1][1]) if conversational else "",
+        also_search=(question,) if conversational and not is_elliptic(_without_conjunction(question)) else (),
     )
 
 

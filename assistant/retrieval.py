@@ -33,18 +33,22 @@ def is_follow_up(question: str) -> bool:
         return True
     if len(content) <= 1:
         return True
-    tokens = arabic.words(question)
-    if any(t in _REFERRING_WORDS for t in tokens):
-        return True
-    raw = question.split()  # not normalised: a final ة must not look like the pronoun ه
-    return len(content) <= 4 and any(_REFERRING.search(t) for t in raw[-2:])
+    return _referring_word(question) or (len(content) <= 4 and _referring_ending(question))
 
 
 def is_elliptic(question: str) -> bool:
     """Can a follow-up not stand alone: two content words or fewer, or a word referring back («وكم عدد المشاركين
     فيها؟», «What was its slogan?»)? «وما عدد ضحايا الاتجار في العراق؟» can."""
-    if len(arabic.content_words(question)) <= 2 or any(t in _REFERRING_WORDS for t in arabic.words(question)):
-        return True
+    return len(arabic.content_words(question)) <= 2 or _referring_word(question) or _referring_ending(question)
+
+
+def _referring_word(question: str) -> bool:
+    return any(t in _REFERRING_WORDS for t in arabic.words(question))
+
+
+def _referring_ending(question: str) -> bool:
+    """Does one of its last two words end in a pronoun («فيها», «شعاره»)? Not normalised: a final ة must not look
+    like the pronoun ه."""
     return any(_REFERRING.search(t) for t in question.split()[-2:])
 
 

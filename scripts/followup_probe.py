@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.evaluation import run_eval, squad_assistant  # noqa: E402
+from assistant.metrics import summarize  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 
@@ -91,8 +92,6 @@ def main(argv=None) -> int:
     report = {"questions": len(follow), "follow_up": _metrics(summary)}
     base = [single[r.id[:-2]] for r in follow if "eval" in single.get(r.id[:-2], {})]
     if len(base) == len(follow):
-        from assistant.metrics import summarize
-
         report["single_turn"] = _metrics(summarize(base, int(assistant.settings.top_k)))
     print(json.dumps(report, ensure_ascii=False, indent=1))
     (args.out / "probe.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
