@@ -262,10 +262,17 @@ SHARED_TRAIN = Path(__file__).resolve().parent.parent.parent / "shared" / "train
 @click.option("--lr", type=float, default=8e-5, show_default=True)
 @click.option("--max-minutes", type=float, default=0.0, help="Stop and save after this long (0: no limit).")
 @click.option("--eval-limit", type=int, default=0, help="Measure on the first N held-out questions only (0: all).")
+@click.option("--shared-norm", type=float, default=0.0, show_default=True,
+              help="Weight of the shared-normalisation loss: each question's passages in one span softmax (0: off).")
+@click.option("--init-from", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Continue from this trained reader's folder instead of the e5 base.")
+@click.option("--head-lr", type=float, default=1e-3, show_default=True)
+@click.option("--squad-negative-share", type=float, default=0.3, show_default=True,
+              help="Share of SQuAD questions that also get a same-article negative.")
 @click.pass_obj
 def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, first_trained_layer, arabic_epochs,
                  resample_negatives, swap_epochs, squad_swap_share, squad_questions, batch_size, lr, max_minutes,
-                 eval_limit):
+                 eval_limit, shared_norm, init_from, head_lr, squad_negative_share):
     """Train the span reader (top e5 layers + head) and write weights + model card."""
     from .embeddings import SentenceEmbedder, resolve_model
     from .reader import CARD_FILE, READER_DIR, Reader, ReaderConfig
@@ -276,7 +283,8 @@ def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, firs
                        seed=seed, config=ReaderConfig(first_trained_layer=first_trained_layer),
                        arabic_epochs=arabic_epochs, resample_negatives=resample_negatives, swap_epochs=swap_epochs,
                        squad_swap_share=squad_swap_share, squad_questions=squad_questions, batch_size=batch_size, lr=lr,
-                       max_minutes=max_minutes)
+                       max_minutes=max_minutes, shared_norm=shared_norm, init_from=init_from or "", head_lr=head_lr,
+                       squad_negative_share=squad_negative_share)
 
     def run():
         info = resolve_model(obj.settings)

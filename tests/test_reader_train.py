@@ -6,7 +6,17 @@ import random
 
 from assistant import arabic
 from assistant.fakes import HashingEmbedder
-from assistant.reader_train import Example, retrieved_negatives, same_article_negatives, swap_negatives, swap_question
+from assistant.reader_train import (
+    Example,
+    Feature,
+    _group_batches,
+    question_groups,
+    retrieved_negatives,
+    same_article_negatives,
+    shared_norm_loss,
+    swap_negatives,
+    swap_question,
+)
 
 
 def _examples() -> list[Example]:
@@ -91,3 +101,53 @@ def test_swap_negatives_pair_a_changed_question_with_its_own_paragraph_and_no_an
         source = next(e for e in examples if e.qid == neg.qid.removesuffix("-swap"))
         assert neg.answer_start == -1 and neg.context == source.context and neg.question != source.question
         assert _absent_from(neg.question, article_terms[source.article])  # the asked fact is not in the article
+
+
+def test_question_groups_put_each_question_with_its_own_negatives():
+    positives = _examples()[:3]
+    negatives = same_article_negatives(positives, random.Random(0))
+    grouped = question_groups(positives, negatives, epoch=1)
+    by_group: dict[str, list[Example]] = {}
+    for e in grouped:
+        by_group.setdefault(e.group, []).append(e)
+    assert set(by_group) == {"q1@1", "q2@1", "q3@1"}
+    for key, members in by_group.items():
+        qid = key.split("@")[0]
+        assert {e.qid.split("-")[0] for e in members} == {qid}
+        assert sum(e.answer_start >= 0 for e in members) == 1  # the question's own paragraph only
+    assert len(by_group["q1@1"]) == 2 and len(by_group["q3@1"]) == 1  # q3's article has no other paragraph
+
+
+def test_group_batches_never_split_a_group_and_cover_every_window_once():
+    feats = [Feature([0] * (5 + k % 7), 0, 0, f"g{k // 3}") for k in range(30)] + [Feature([0] * 4, 0, 0) for _ in range(5)]
+    batches = _group_batches(feats, 8, random.Random(3))
+    seen = sorted(k for b in batches for k in b)
+    assert seen == list(range(35))
+    for b in batches:
+        assert len(b) <= 8
+        groups = {feats[k].group for k in b if feats[k].group}
+        for g in groups:
+            assert sum(f.group == g for f in feats) == sum(feats[k].group == g for k in b)
+
+
+def test_shared_norm_loss_prefers_the_answer_over_the_negative_passages_spans():
+    import torch
+
+    allowed = torch.ones((2, 6), dtype=torch.bool)
+    starts, ends = torch.tensor([2, 0]), torch.tensor([3, 0])  # window 0 holds the answer, window 1 is a negative
+    flat = torch.zeros((2, 6))
+    answer_high = flat.clone()
+    answer_high[0, 2] = answer_high[0, 3] = 5.0
+    negative_high = flat.clone()
+    negative_high[0, 2] = negative_high[0, 3] = 5.0
+    negative_high[1, 4] = 9.0  # a span of the negative passage scores higher than the answer
+    good = shared_norm_loss(answer_high, answer_high, allowed, starts, ends, ["g", "g"])
+    bad = shared_norm_loss(negative_high, negative_high, allowed, starts, ends, ["g", "g"])
+    assert float(good) < float(bad)
+    # <s> (the null position) is not a span: raising it changes nothing
+    with_null = answer_high.clone()
+    with_null[:, 0] = 20.0
+    assert torch.isclose(shared_norm_loss(with_null, with_null, allowed, starts, ends, ["g", "g"]), good)
+    # groups without an answer, or of one window, add nothing
+    assert shared_norm_loss(answer_high, answer_high, allowed, torch.tensor([0, 0]), ends, ["g", "g"]) is None
+    assert shared_norm_loss(answer_high, answer_high, allowed, starts, ends, ["g", "h"]) is None
