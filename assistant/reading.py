@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import arabic
+from . import arabic, gazetteer
 from .analysis import Analysis
 from .types import Citation, Hit, ShortAnswer
 
@@ -205,7 +205,8 @@ class ReaderAnswerer:
             doc = texts[p.source]
             a, b = balanced(doc, *_trim(doc, p.start + span.start, p.start + span.end))
             words = set(arabic.words(doc[a:b]))
-            if b <= a or words <= asked or (last and last <= words <= asked | last):
+            if b <= a or words <= asked or (last and last <= words <= asked | last) or \
+                    _names_the_asker(words - asked, analysis.named):
                 continue  # nothing, only words of the question («عُمان» for «… in Oman? (عمان)»), or the last answer
             qa, qb = supporting_quote(doc, a, b)
             if any(qa < kb and ka < qb for *_, ka, kb in kept):
@@ -221,6 +222,15 @@ class ReaderAnswerer:
                 out.append(Reading(_citing_hit(p, qa, qb), a, b, span.evidence, qa, qb, len(spans), span.score,
                                    span.null, span.evidence - other, p.rank, p, span.evidence - top))
         return out
+
+
+def _names_the_asker(new_words: set[str], named: tuple[str, ...]) -> bool:
+    """Are a span's words that the question lacks only other names of things the question names? («IOM» for
+    «ومع من؟» after «متى أنشأت المنظمة الدولية للهجرة فريق العمل…»: the answer is its partner, not itself.)"""
+    if not new_words or not named:
+        return False
+    known = set(named)
+    return all((found := gazetteer.named(w)) and set(found) <= known for w in new_words)
 
 
 def compose(reading: Reading, texts: dict[str, str]) -> tuple[str, tuple[Citation, ...], ShortAnswer]:

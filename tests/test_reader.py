@@ -366,6 +366,25 @@ def test_a_span_that_only_repeats_the_question_is_never_the_answer(settings, fak
     assert kept.ask(Q_COORD).short_answer.text == "غلام محمد إسحق زى"  # a name the question does not hold stays
 
 
+def test_a_span_that_only_names_again_what_the_question_names_is_never_the_answer():
+    """«IOM» for «… مع من أنشأت المنظمة الدولية للهجرة فريق العمل؟» is the asker itself, under another name."""
+    from assistant.fakes import ScriptedReader
+    from assistant.reading import ReaderAnswerer
+    from assistant.types import Chunk, Hit
+
+    text = "في عام 2022، أنشأت المنظمة الدولية للهجرة (IOM) ومكتب الأمم المتحدة (UNODC) فريق عمل في العراق."
+    hits = [Hit(Chunk("d#0", "d", 0, len(text), text), 1.0, dense_rank=1, lexical_rank=1)]
+    question = "مع من أنشأت المنظمة الدولية للهجرة فريق العمل في العراق؟"
+
+    def spans_of(answer: str) -> list[str]:
+        found = ReaderAnswerer(ScriptedReader({"فريق العمل": answer})).candidates(analyse(question), hits, {"d": text})
+        return [text[c.start : c.end] for c in found if c.evidence > 0]
+
+    assert spans_of("IOM") == []  # another name of the organisation the question names
+    assert spans_of("UNODC") == ["UNODC"]  # an organisation the question does not name stays
+    assert spans_of("2022") == ["2022"]
+
+
 _LAW = 'وتدعو مجموعة UNNM حكومة العراق إلى تعزيز قانونها (رقم 28 لعام 2012) لضمان احترام الحقوق.\n' \
        'أنشأت المنظمة الدولية للهجرة (IOM) ومكتب الأمم المتحدة المعني بالمخدرات والجريمة (UNODC) فريق عمل.\n' \
        'وتهدف الحملة "عدم ترك أي طفل خلف الركب" إلى تسريع العمل، تحت شعار “لنجعل حماية أطفالنا أولويتنا”.\n' \
