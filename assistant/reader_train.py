@@ -257,6 +257,34 @@ def retrieved_negatives(examples: list[Example], embedder, picks: tuple[int, ...
     return out
 
 
+def independent_examples(arcd: list[Example], squad: list[Example], ts: TrainSettings, rng: random.Random,
+                         embedder=None) -> list[Example]:
+    """The shipped recipe's data, each window on its own: ARCD ×``arabic_epochs`` with its hard negatives, SQuAD,
+    and the negatives and swapped questions the settings ask for."""
+    negatives: list[Example] = []
+    if arcd and ts.resample_negatives:
+        # one fresh negative per question and Arabic epoch, alternating: a random other paragraph of its
+        # article (even epochs) and the next wrongly retrieved paragraph (odd epochs)
+        picks = tuple(range(ts.arabic_epochs // 2))  # odd epoch e takes the (e // 2 + 1)-th wrong paragraph
+        retrieved = retrieved_negatives(arcd, embedder, picks) if embedder is not None else []
+        for epoch in range(ts.arabic_epochs):
+            if epoch % 2 == 0:
+                negatives += same_article_negatives(arcd, rng)
+            elif retrieved:
+                negatives += retrieved[epoch // 2]
+    elif arcd:
+        negatives += same_article_negatives(arcd, rng)
+        if embedder is not None and ts.negatives_per_question >= 2:
+            negatives += retrieved_negatives(arcd, embedder)[0]
+    for _ in range(ts.swap_epochs if arcd else 0):
+        negatives += swap_negatives(arcd, rng)
+    if squad:
+        negatives += same_article_negatives(squad, rng, ts.squad_negative_share)
+        if ts.squad_swap_share:
+            negatives += swap_negatives(squad, rng, ts.squad_swap_share)
+    return arcd * ts.arabic_epochs + squad + negatives
+
+
 def question_groups(positives: list[Example], negatives: list[Example], epoch: int) -> list[Example]:
     """The positives and their negatives (``<qid>-…``) of one epoch, tagged with one group per question."""
     keys = {e.qid: f"{e.qid}@{epoch}" for e in positives}
@@ -269,7 +297,7 @@ def question_groups(positives: list[Example], negatives: list[Example], epoch: i
 
 def grouped_examples(arcd: list[Example], squad: list[Example], ts: TrainSettings, rng: random.Random,
                      embedder=None) -> list[Example]:
-    """Shared-normalisation data: per ARCD epoch, each question with a fresh same-article negative and
+    """Shared-normalisation data (swapped questions are not used): per ARCD epoch, each question with a fresh same-article negative and
     its (epoch+1)-th wrongly retrieved paragraph; each SQuAD question (share ``squad_negative_share``)
     with a same-article negative; unanswerable SQuAD questions alone."""
     out: list[Example] = []
@@ -454,33 +482,7 @@ def train(ts: TrainSettings, base_path: str, embedder=None, log=print) -> dict:
     squad = read_squad(ts.squad, "squad") if ts.squad else []
     if ts.squad_questions and len(squad) > ts.squad_questions:
         squad = rng.sample(squad, ts.squad_questions)
-    negatives = []
-    if ts.shared_norm:
-        pass
-    elif arcd and ts.resample_negatives:
-        # one fresh negative per question and Arabic epoch, alternating: a random other paragraph of its
-        # article (even epochs) and the next wrongly retrieved paragraph (odd epochs)
-        picks = tuple(range(ts.arabic_epochs // 2))  # odd epoch e takes the (e // 2 + 1)-th wrong paragraph
-        retrieved = retrieved_negatives(arcd, embedder, picks) if embedder is not None else []
-        for epoch in range(ts.arabic_epochs):
-            if epoch % 2 == 0:
-                negatives += same_article_negatives(arcd, rng)
-            elif retrieved:
-                negatives += retrieved[epoch // 2]
-    elif arcd:
-        negatives += same_article_negatives(arcd, rng)
-        if embedder is not None and ts.negatives_per_question >= 2:
-            negatives += retrieved_negatives(arcd, embedder)[0]
-    for _ in range(ts.swap_epochs if arcd and not ts.shared_norm else 0):
-        negatives += swap_negatives(arcd, rng)
-    if squad and not ts.shared_norm:
-        negatives += same_article_negatives(squad, rng, ts.squad_negative_share)
-        if ts.squad_swap_share:
-            negatives += swap_negatives(squad, rng, ts.squad_swap_share)
-    if ts.shared_norm:
-        examples = grouped_examples(arcd, squad, ts, rng, embedder) + negatives
-    else:
-        examples = arcd * ts.arabic_epochs + squad + negatives
+    examples = (grouped_examples if ts.shared_norm else independent_examples)(arcd, squad, ts, rng, embedder)
     counts = {}
     for e in examples:
         counts[e.origin] = counts.get(e.origin, 0) + 1

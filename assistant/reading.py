@@ -207,7 +207,8 @@ class ReaderAnswerer:
             words = set(arabic.words(doc[a:b]))
             if b <= a or words <= asked or (last and last <= words <= asked | last) or \
                     _names_the_asker(words - asked, analysis.named):
-                continue  # nothing, only words of the question («عُمان» for «… in Oman? (عمان)»), or the last answer
+                continue  # nothing; only words of the question («عُمان» for «… in Oman? (عمان)») or other names of
+                # what it names («IOM»); or the last answer again
             qa, qb = supporting_quote(doc, a, b)
             if any(qa < kb and ka < qb for *_, ka, kb in kept):
                 continue  # one candidate per sentence
