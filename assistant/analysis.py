@@ -121,15 +121,28 @@ class Analysis:
     previous_answer: str = ""  # a follow-up's: the last turn's short answer (a follow-up asks something else)
     # a follow-up that is a question of its own is also searched alone: the conversation may have changed topic
     also_search: tuple[str, ...] = ()
+    gloss: str = ""  # an English question's other words in the documents' Arabic (``glossary``): read, not searched
 
     def without_hint(self) -> Analysis:
         """The analysis as the sentence engine takes it (it scores sentences by the question's own words; the hint
-        was measured for the reader only)."""
-        if not self.hint:
+        and gloss were measured for the reader only)."""
+        if not self.hint and not self.gloss:
             return self
+        added = " ".join(x for x in (self.hint, self.gloss) if x)
         return replace(self, query=self.query.removesuffix(f" {self.hint}"),
-                       reader_question=self.reader_question.removesuffix(f" ({self.hint})"),
-                       asked=self.asked.removesuffix(f" {self.hint}"), hint="")
+                       reader_question=self.reader_question.removesuffix(f" ({added})"),
+                       asked=self.asked.removesuffix(f" {self.hint}"), hint="", gloss="")
+
+    def with_gloss(self, words: Sequence[str]) -> Analysis:
+        """The reader question with an English question's other words in the documents' Arabic
+        (``glossary.Glossary``), read after its places' Arabic names. Retrieval keeps the question as it was: the
+        gloss is found in what it retrieved."""
+        if not words or self.gloss:
+            return self
+        gloss = " ".join(words)
+        question = self.reader_question.removesuffix(f" ({self.hint})") if self.hint else self.reader_question
+        added = " ".join(x for x in (self.hint, gloss) if x)
+        return replace(self, reader_question=f"{question} ({added})", gloss=gloss)
 
 
 def previous_question(history: Sequence[Turn]) -> str:
@@ -139,6 +152,22 @@ def previous_question(history: Sequence[Turn]) -> str:
     for user, _ in history:
         resolved = (gazetteer.swap_place(resolved, user) if resolved else None) or user
     return resolved
+
+
+# «في أي عاصمة أوروبية…؟», «ما الدول الخليجية…؟», «which European capital…?»: the adjective after the asked noun
+# says what kind of thing the answer is; the passage that holds it («في العاصمة النمساوية فيينا») need not name it
+_ASKED_KIND = re.compile(r"(?<!\w)(?:اي|ايه|ما|ماهي|ماهو)\s+\w+\s+(\w+)|\b(?:which|what)\s+([a-z]+)\s+[a-z]+", re.IGNORECASE)
+
+
+def _without_asked_kind(text: str) -> str:
+    """``text`` without a place adjective that only qualifies the asked noun (not a place the question names:
+    «أي مدينة في المغرب» keeps المغرب)."""
+    norm = arabic.normalize(text)
+    for m in _ASKED_KIND.finditer(norm):
+        word = m.group(1) or m.group(2)
+        if gazetteer.is_place_adjective(word):
+            norm = norm[: m.start(m.lastindex)] + " " * len(word) + norm[m.end(m.lastindex):]
+    return norm
 
 
 def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
@@ -151,7 +180,7 @@ def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
     conversational = follow_up and not swapped  # leans on the last turn (a swapped place is a question of its own)
     # a follow-up is judged by what it asks, not by the last answer's words and numbers (the query holds them)
     asked = reader_question if conversational else query
-    language, named = arabic.script_of(question), gazetteer.named(asked)
+    language, named = arabic.script_of(question), gazetteer.named(_without_asked_kind(asked))
     hint = " ".join(gazetteer.arabic_names(named)) if language != "ar" else ""
     if hint:  # a question in English names places by their English names: search and read their Arabic ones too
         query, reader_question, asked = f"{query} {hint}", f"{reader_question} ({hint})", f"{asked} {hint}"

@@ -290,6 +290,23 @@ def swap_place(previous: str, follow_up: str) -> str | None:
     return previous[:a] + follow_up[new_spans[0][0]:new_spans[0][1]] + previous[b:]
 
 
+def is_place_adjective(word: str) -> bool:
+    """Is the word a place's nisba adjective («الأوروبية», «الخليجية», «European»), not the place itself?"""
+    found = named(word)
+    return bool(found) and all(f in places() for f in found) and not _place_tokens(word)
+
+
+def without_english_names(text: str) -> str:
+    """``text`` with the English names of places and organisations blanked out: ``arabic_names`` already gives
+    their Arabic («Saudi Arabia», «UNODC»), so nothing else needs to translate them word by word."""
+    lower = text.lower()
+    spans = [(m.start(), m.end()) for pattern in [p for _, p in _organization_patterns().values()]
+             for m in pattern.finditer(lower)] + [(a, b) for a, b, _ in _english_spans(text)]
+    for a, b in sorted(spans, reverse=True):
+        text = text[:a] + " " * (b - a) + text[b:]
+    return text
+
+
 def arabic_names(items: tuple[str, ...]) -> tuple[str, ...]:
     """The Arabic display names of the places, ordinals and organisations among ``named`` items («capital of Iraq» →
     العراق, «IOM» → المنظمة الدولية للهجرة)."""

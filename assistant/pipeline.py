@@ -45,6 +45,7 @@ class Assistant:
         self._answerability = None  # AnswerabilityModel, False when absent or unreadable
         self._selector = None  # passage selector (AnswerabilityModel), False when absent or unreadable
         self._latin_selector = None  # the same for questions in Latin script
+        self._glossary = None  # English words in the documents' Arabic (``glossary.Glossary``)
         self.answerability_error = ""
 
     # ----------------------------------------------------------- components
@@ -208,14 +209,21 @@ class Assistant:
             return self.ingest(progress=progress)
         return None
 
-    def warm(self, max_sentences: int = 5000) -> int:
-        """Embed the documents' sentences ahead of the first question (small corpora)."""
+    def warm(self, max_sentences: int = 5000, max_words: int = 5000) -> int:
+        """Embed the documents' sentences (answer scoring) and, when the gloss is on, their words (English
+        questions) ahead of the first question (small corpora)."""
         from . import arabic
 
         texts = [t[a:b] for t in self.index.texts.values() for a, b in arabic.document_sentences(t)][:max_sentences]
         if not texts:
             return 0
         self.extractive.sentence_vectors(texts)
+        if self.settings.gloss_similarity > 0:
+            from .glossary import passage_words
+
+            words = passage_words(self.index.texts.values())
+            if len(words) <= max_words:
+                self.glossary.vectors(words)
         return len(texts)
 
     def documents(self):
@@ -270,6 +278,26 @@ class Assistant:
         retriever = HybridRetriever(view or self.index.view(), top_k or self.settings.top_k, self.settings.candidates, self.settings.rrf_k)
         return retriever.retrieve(analysis.query, prefer_sources=prefer_sources, also=analysis.also_search)
 
+    @property
+    def glossary(self):
+        if self._glossary is None:
+            from .glossary import Glossary
+
+            self._glossary = Glossary(self.embedder, self.settings.gloss_similarity)
+        return self._glossary
+
+    def find(self, analysis: Analysis, top_k: int | None = None, prefer_sources: Sequence[str] = (),
+             view=None) -> tuple[Analysis, list[Hit]]:
+        """Retrieve; a question in another script is then glossed with the Arabic words of what was found
+        (``glossary``: «trained» → «تدريب») for the reader to read with it."""
+        view = view or self.index.view()
+        hits = self.retrieve(analysis, top_k, prefer_sources, view)
+        if analysis.language == "ar" or self.settings.gloss_similarity <= 0 or not hits:
+            return analysis, hits
+        question = gazetteer.without_english_names(analysis.reader_question)  # its places are in the hint already
+        words = self.glossary.gloss(question, [view.texts[h.chunk.source][h.chunk.start : h.chunk.end] for h in hits])
+        return analysis.with_gloss(words), hits
+
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
             mode: str | None = None, prefer_sources: Sequence[str] = ()) -> Answer:
         answer = None
@@ -296,7 +324,10 @@ class Assistant:
         analysis = analyse(question, history)
         if mode == "extractive":
             analysis = analysis.without_hint()
-        hits = self.retrieve(analysis, top_k, prefer_sources, view)
+        if mode == "extractive":
+            hits = self.retrieve(analysis, top_k, prefer_sources, view)
+        else:
+            analysis, hits = self.find(analysis, top_k, prefer_sources, view)
         notice = ""
         if mode == "llm":
             from .generative import LLMUnavailable

@@ -76,8 +76,7 @@ def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: s
     out = []
     for i, (row, kind) in enumerate(asked):
         started = time.perf_counter()
-        analysis = analyse(row.question)
-        hits = assistant.retrieve(analysis)
+        analysis, hits = assistant.find(analyse(row.question))  # as ``Assistant.ask`` searches (and glosses)
         readings = assistant.reader.candidates(analysis, hits, texts)
         candidates = []
         for c, feats in zip(readings, assistant.candidate_features(analysis, readings), strict=True):

@@ -103,3 +103,23 @@ def test_english_names_name_the_same_places():
     assert gazetteer.missing(("مصر",), "تقرير من القاهرة عن العمال المصريين") == 0.0
     assert gazetteer.missing(("مصر",), "A report about Egyptian workers") == 0.0
     assert gazetteer.missing(("البرازيل",), "تقرير عن العمال في المغرب") == 1.0
+
+
+def test_a_place_adjective_of_the_asked_noun_is_the_kind_of_answer_not_a_place_the_question_names():
+    """«في أي عاصمة أوروبية…؟» asks for a European capital; the passage says «فيينا», never «أوروبا»: that must not
+    count as a place it lacks. A place the question does name stays named."""
+    assert analyse("في أي عاصمة أوروبية أُقيمت الفعالية الجانبية؟").named == ()
+    assert analyse("Which European capital hosted the side event?").named == ()
+    assert analyse("ما الدول الخليجية التي ذكرها المدير؟").named == ()
+    assert analyse("في أي مدينة في المغرب انتهت الحملة؟").named == ("المغرب",)
+    assert analyse("ما عاصمة مصر؟").named == ("مصر",)
+    assert analyse("من الوزير المغربي الذي افتتح اللقاء؟").named == ("المغرب",)
+    assert analyse("ما المؤتمر السابع؟").named  # an ordinal is not a place adjective
+    assert gazetteer.is_place_adjective("الأوروبية") and not gazetteer.is_place_adjective("أوروبا")
+
+
+def test_english_names_are_blanked_where_the_hint_already_gives_their_arabic():
+    text = "How many officials were trained in Saudi Arabia by UNODC?"
+    out = gazetteer.without_english_names(text)
+    assert len(out) == len(text) and "officials were trained" in out
+    assert "Saudi" not in out and "UNODC" not in out

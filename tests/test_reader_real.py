@@ -55,6 +55,22 @@ def test_follow_up_reaches_the_reader(real):
     assert not answer.refused and any(f in arabic.normalize(answer.short_answer.text) for f in ("عشرين", "20"))
 
 
+def test_e5_glosses_an_english_question_with_the_passages_own_words_and_the_reader_finds_the_count(real):
+    """«officials», «trained» → the seed's «المسؤولين», «تدريب…» (nearest e5 word vectors), not guessed for the rest;
+    with them the reader answers the count from the Saudi line (without: «مئات المسؤولين في الكويت», refused)."""
+    from assistant.analysis import analyse
+
+    question = "How many officials were trained in Saudi Arabia as part of developing its national referral mechanism?"
+    glossed, hits = real.find(analyse(question))
+    words = glossed.gloss.split()
+    assert any(arabic.normalize(w).endswith("تدريب") for w in words), words
+    read = " ".join(arabic.unmarked(real.index.texts[h.chunk.source][h.chunk.start : h.chunk.end])[0] for h in hits)
+    assert words and all(w in read for w in words)  # words of the retrieved passages, as written there
+    answer = real.ask(question)
+    assert not answer.refused, answer.debug
+    assert "1700" in answer.short_answer.text
+
+
 def test_shared_layers_give_the_same_spans_as_a_standalone_reader(real):
     from assistant.embeddings import resolve_model
     from assistant.reader import Reader

@@ -1,0 +1,83 @@
+"""An English question's words in the documents' own Arabic, found by the e5 encoder itself.
+
+The reader was trained on Arabic questions over Arabic passages and English ones over English passages; an
+English question over Arabic text leaves it nothing to match («officials», «trained», «diploma»). No dictionary
+or translation model exists offline, but the multilingual encoder places a word and its translation close
+together: each content word of the question is embedded alone, and so is each word of the passages retrieved
+for it; a question word whose nearest passage word is closer than ``min_similarity`` is glossed by that word,
+as the passage writes it («trained» → «تدريب», «participants» → «المشاركون», «diploma» → «دبلوم»). Words with no
+close match («referral», «mechanism») are left alone rather than guessed. Word vectors are cached between
+questions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from . import arabic
+
+ENGLISH_STOPWORDS = frozenset(
+    """a an the of in on at to for from by with about as into onto over under after before during since until
+    and or but nor not no so than then that this these those there here which who whom whose what when where why how
+    is are was were be been being am do does did done has have had having can could will would shall should may
+    might must its it it's he she they them his her their our your my me we you us i one ones also any all some
+    each other such many much more most very just only same own according did whom per via among between
+    within without including named called name tell give list""".split()
+)
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
+_ARABIC_WORD = re.compile(r"[\u0621-\u064A\u0660-\u0669\u066E-\u06D3\u06FA-\u06FF]+")
+
+
+def english_words(question: str) -> list[str]:
+    """The question's content words in Latin script, lower-cased, in order, once each."""
+    words = (w.lower().strip("'-") for w in _LATIN_WORD.findall(question))
+    return list(dict.fromkeys(w for w in words if len(w) >= 3 and w not in ENGLISH_STOPWORDS))
+
+
+def passage_words(texts: Iterable[str]) -> list[str]:
+    """Arabic words of the passages as written (diacritics and tatweel dropped), not stopwords, once each."""
+    out: dict[str, None] = {}
+    for text in texts:
+        for w in _ARABIC_WORD.findall(arabic.unmarked(text)[0]):
+            if len(w) >= 3 and arabic.normalize(w) not in arabic.STOPWORDS:
+                out.setdefault(w, None)
+    return list(out)
+
+
+class Glossary:
+    """``gloss(question, texts)`` → Arabic words of ``texts`` that translate the question's English words."""
+
+    def __init__(self, embedder, min_similarity: float = 0.9, cache_size: int = 50_000):
+        self.embedder = embedder
+        self.min_similarity = min_similarity
+        self.cache_size = cache_size
+        self._vectors: dict[str, object] = {}
+
+    def vectors(self, words: Sequence[str]):
+        import numpy as np
+
+        missing = [w for w in words if w not in self._vectors]
+        if missing:
+            if len(self._vectors) + len(missing) > self.cache_size:
+                self._vectors.clear()
+            for w, v in zip(missing, self.embedder.embed_many(missing, as_query=True), strict=True):
+                v = np.asarray(v, dtype=np.float32)
+                self._vectors[w] = v / (np.linalg.norm(v) or 1.0)
+        return np.stack([self._vectors[w] for w in words])
+
+    def gloss(self, question: str, texts: Iterable[str]) -> tuple[str, ...]:
+        english = english_words(question)
+        candidates = passage_words(texts)
+        if not english or not candidates:
+            return ()
+        scores = self.vectors(english) @ self.vectors(candidates).T
+        found = []
+        for row in scores:
+            j = int(row.argmax())
+            if row[j] >= self.min_similarity:
+                found.append(candidates[j])
+        return tuple(dict.fromkeys(found))
+
+
+__all__ = ["ENGLISH_STOPWORDS", "Glossary", "english_words", "passage_words"]
