@@ -13,6 +13,7 @@ questions.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Sequence
 
 from . import arabic
@@ -48,23 +49,28 @@ def passage_words(texts: Iterable[str]) -> list[str]:
 class Glossary:
     """``gloss(question, texts)`` → Arabic words of ``texts`` that translate the question's English words."""
 
-    def __init__(self, embedder, min_similarity: float = 0.9, cache_size: int = 50_000):
+    def __init__(self, embedder, min_similarity: float = 0.9, cache_size: int = 20_000):
         self.embedder = embedder
         self.min_similarity = min_similarity
-        self.cache_size = cache_size
+        self.cache_size = cache_size  # 20,000 words of 384 floats: 30 MB
         self._vectors: dict[str, object] = {}
+        self._lock = threading.Lock()  # the app asks from several threads
 
     def vectors(self, words: Sequence[str]):
         import numpy as np
 
-        missing = [w for w in words if w not in self._vectors]
+        with self._lock:
+            known = {w: self._vectors[w] for w in words if w in self._vectors}
+        missing = list(dict.fromkeys(w for w in words if w not in known))
         if missing:
-            if len(self._vectors) + len(missing) > self.cache_size:
-                self._vectors.clear()
             for w, v in zip(missing, self.embedder.embed_many(missing, as_query=True), strict=True):
                 v = np.asarray(v, dtype=np.float32)
-                self._vectors[w] = v / (np.linalg.norm(v) or 1.0)
-        return np.stack([self._vectors[w] for w in words])
+                known[w] = v / (np.linalg.norm(v) or 1.0)
+            with self._lock:
+                if len(self._vectors) + len(missing) > self.cache_size:
+                    self._vectors.clear()
+                self._vectors.update((w, known[w]) for w in missing)
+        return np.stack([known[w] for w in words])
 
     def gloss(self, question: str, texts: Iterable[str]) -> tuple[str, ...]:
         english = english_words(question)
