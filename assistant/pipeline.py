@@ -364,6 +364,8 @@ class Assistant:
             found, feats = self.choose(analysis, reader.candidates(analysis, hits, texts), view)
             ok, debug = self.judge(analysis, found, feats, texts) if found else (False, {"evidence": None})
             debug["query"] = analysis.query
+            if analysis.gloss:
+                debug["gloss"] = analysis.gloss  # what an English question was read with (``glossary``)
             if not ok:
                 return Answer(question, self.text("refusal"), True, (), tuple(hits), mode="reader", debug=debug)
             text, citations, short = reading.compose(found, texts)

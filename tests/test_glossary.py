@@ -76,6 +76,7 @@ def test_an_english_question_is_read_with_its_gloss_and_an_arabic_one_is_not(set
     assert glossed.without_hint() == english.without_hint()
     answer = assistant.ask("How many officials were trained in Saudi Arabia?")
     assert glossed.gloss in script.questions[-1]
+    assert answer.debug["gloss"] == glossed.gloss
     assert answer.short_answer.text == "1700"
     arabic = analyse("كم عدد المسؤولين الذين تم تدريبهم في السعودية؟")
     assert assistant.find(arabic)[0] == arabic
