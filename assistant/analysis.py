@@ -140,9 +140,8 @@ class Analysis:
         if not words or self.gloss:
             return self
         gloss = " ".join(words)
-        question = self.reader_question.removesuffix(f" ({self.hint})") if self.hint else self.reader_question
         added = " ".join(x for x in (self.hint, gloss) if x)
-        return replace(self, reader_question=f"{question} ({added})", gloss=gloss)
+        return replace(self, reader_question=f"{self.without_hint().reader_question} ({added})", gloss=gloss)
 
 
 def previous_question(history: Sequence[Turn]) -> str:

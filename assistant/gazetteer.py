@@ -300,8 +300,8 @@ def without_english_names(text: str) -> str:
     """``text`` with the English names of places and organisations blanked out: ``arabic_names`` already gives
     their Arabic («Saudi Arabia», «UNODC»), so nothing else needs to translate them word by word."""
     lower = text.lower()
-    spans = [(m.start(), m.end()) for pattern in [p for _, p in _organization_patterns().values()]
-             for m in pattern.finditer(lower)] + [(a, b) for a, b, _ in _english_spans(text)]
+    spans = [(m.start(), m.end()) for _, english in _organization_patterns().values() for m in english.finditer(lower)]
+    spans += [(a, b) for a, b, _ in _english_spans(text)]
     for a, b in sorted(spans, reverse=True):
         text = text[:a] + " " * (b - a) + text[b:]
     return text

@@ -18,13 +18,12 @@ from collections.abc import Iterable, Sequence
 
 from . import arabic
 
-ENGLISH_STOPWORDS = frozenset(
-    """a an the of in on at to for from by with about as into onto over under after before during since until
-    and or but nor not no so than then that this these those there here which who whom whose what when where why how
-    is are was were be been being am do does did done has have had having can could will would shall should may
-    might must its it it's he she they them his her their our your my me we you us i one ones also any all some
-    each other such many much more most very just only same own according did whom per via among between
-    within without including named called name tell give list""".split()
+# English words that are not content, besides those ``arabic.STOPWORDS`` already holds (the, what, many, …)
+ENGLISH_STOPWORDS = arabic.STOPWORDS | frozenset(
+    """onto over under after before during since until but nor not no so than then that this these those there here
+    has have had having can could will would shall should may might must its it it's he she they them his her their
+    our your my me we you us i one ones also any all some each other such more most very just only same own according
+    per via among between within without including named called name tell give list am being done into about as""".split()
 )
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 _ARABIC_WORD = re.compile(r"[\u0621-\u064A\u0660-\u0669\u066E-\u06D3\u06FA-\u06FF]+")

@@ -295,7 +295,7 @@ class Assistant:
         if analysis.language == "ar" or self.settings.gloss_similarity <= 0 or not hits:
             return analysis, hits
         question = gazetteer.without_english_names(analysis.reader_question)  # its places are in the hint already
-        words = self.glossary.gloss(question, [view.texts[h.chunk.source][h.chunk.start : h.chunk.end] for h in hits])
+        words = self.glossary.gloss(question, [h.chunk.text for h in hits])
         return analysis.with_gloss(words), hits
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
@@ -324,7 +324,6 @@ class Assistant:
         analysis = analyse(question, history)
         if mode == "extractive":
             analysis = analysis.without_hint()
-        if mode == "extractive":
             hits = self.retrieve(analysis, top_k, prefer_sources, view)
         else:
             analysis, hits = self.find(analysis, top_k, prefer_sources, view)
