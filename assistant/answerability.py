@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import arabic, gazetteer
 from .analysis import Analysis
-from .extractive import QUESTION_FRAME, type_match
+from .extractive import QUESTION_FRAME, counted_near, number_fit, type_match
 
 MODEL_FILE = "refusal.json"
 SELECTOR_FILE = "selector.json"  # which passage's span answers (a linear score over the same features)
@@ -31,7 +31,7 @@ FEATURES = (
     "coverage_passage", "coverage_quote", "idf_coverage_passage", "idf_coverage_quote", "unknown_terms",
     "type_match", "span_chars", "gap", "missing_idf_passage", "missing_idf_quote",
     "similarity_quote", "similarity_gap", "named_missing_passage", "named_missing_document",
-    "named_missing_quote", "sentence_gap",
+    "named_missing_quote", "sentence_gap", "counted_near",
 )
 
 # What a question in another script can use: no Arabic word of it meets the passages, so coverage, idf and
@@ -83,7 +83,7 @@ def features(analysis: Analysis, reading, texts: dict[str, str], doc_freq: Calla
     cov_q, idf_q = _coverage(words, in_quote, idf)
     top_idf = math.log((passages + 1) / 0.5)
     unknown = sum(df(w) == 0 for w in words) / len(words) if words else 0.0
-    kind_fit = type_match(analysis.kind, doc[reading.start : reading.end]) if analysis.kind in ("number", "date", "place") else 0.5
+    kind_fit = span_kind_fit(analysis.kind, doc[reading.start : reading.end])
     rank_cap = math.log1p(50)
     return {
         "evidence": max(-20.0, min(20.0, reading.evidence)),
@@ -111,7 +111,21 @@ def features(analysis: Analysis, reading, texts: dict[str, str], doc_freq: Calla
         "named_missing_quote": gazetteer.missing(analysis.named, quote),
         # below 0 when the candidate is another sentence of a passage whose best span scores higher
         "sentence_gap": max(-10.0, min(0.0, reading.sentence_gap)),
+        "counted_near": counted_feature(analysis, quote),
     }
+
+
+def counted_feature(analysis: Analysis, quote: str) -> float:
+    """«كم دولة …؟»: 1 when the counted noun stands next to a number in the quote, 0 when not, 0.5 when the
+    question counts nothing. (``scripts/train_answerability.py`` recomputes it from records' question and quote.)"""
+    return counted_near(analysis.reader_question, quote) if analysis.kind == "number" else 0.5
+
+
+def span_kind_fit(kind: str, span: str) -> float:
+    """0..1: is the span of the kind asked for (a count for كم, a date for متى, a place for أين)? 0.5: no kind."""
+    if kind == "number":
+        return number_fit(span)
+    return type_match(kind, span) if kind in ("date", "place") else 0.5
 
 
 def candidate_features(analysis: Analysis, candidates: Sequence, texts: dict[str, str], doc_freq: Callable[[str], int],

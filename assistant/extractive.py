@@ -33,6 +33,8 @@ _DATE = re.compile(_YEAR + "|" + _MONTHS)
 _FULL_DATE = re.compile(r"[0-9]{1,2}\s*(?:" + _MONTHS + r")|(?:" + _MONTHS + r")[ /]*" + _YEAR)
 _PLACE = re.compile(r"مدينة|بمدينة|مدن|العاصمة|محافظة|إقليم|ولاية|منطقة|دولة|شرق|غرب|شمال|جنوب|أفريقيا|إفريقيا|آسيا|أوروبا|أمريكا|في [A-Z]")
 _COUNT_WORDS = {"كم", "عدد", "نسبه", "قديش", "شحال", "كام"}
+# words between the count word and what it counts: «كم من طفل», «كم بلغ عدد القوات», «كم كان عدد …»
+_NOT_COUNTED = arabic.STOPWORDS | {arabic.normalize(w) for w in "بلغ يبلغ تبلغ بلغت وصل يصل تصل وصلت قدر يقدر تقدر يقارب يناهز إجمالي".split()}
 
 
 def counted_noun(question: str) -> str | None:
@@ -40,7 +42,7 @@ def counted_noun(question: str) -> str | None:
     words = arabic.words(question)
     for i, w in enumerate(words):
         if w in _COUNT_WORDS:
-            rest = [x for x in words[i + 1 :] if x not in _COUNT_WORDS]
+            rest = [x for x in words[i + 1 :] if x not in _COUNT_WORDS and x not in _NOT_COUNTED]
             return arabic.light_stem(rest[0]) if rest else None
     return None
 
@@ -51,6 +53,39 @@ def number_near(stem: str, sentence: str, window: int = 3) -> bool:
     nouns = [i for i, w in enumerate(words) if arabic.light_stem(w) == stem]
     numbers = [i for i, w in enumerate(words) if _NUMBER.match(w)]
     return any(abs(i - j) <= window for i in nouns for j in numbers)
+
+
+# Arabic cardinals (normalised: ا for أ/إ, ه for ة), with a clitic before and a case / dual / plural ending after
+_NUMBER_WORDS = (r"واحد|اثن|اثنت|ثلاث|ثلث|اربع|ربع|خمس|ست|سبع|ثمان|ثماني|تسع|عشر|مئ|مائ|مئت|مائت|الف|الاف|الوف|"
+                 r"مليون|ملايين|مليار|مليارات|نصف|عشرات|مئات")
+_NUMBER_WORD = re.compile(r"(?<!\w)[وبلفك]?(?:ال)?(?:" + _NUMBER_WORDS + r")(?:ه|ا|ان|ين|ون|تان|تين|ات|ي)?(?!\w)")
+_DIGITS = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
+_MONTHS_NORMAL = "|".join(sorted({arabic.normalize(m) for m in _MONTHS.split("|")}, key=len, reverse=True))
+# numbers that belong to a date: «11 الى 13 شباط/فبراير 2026», «30 يوليو», «عام 2012», a bare year
+_DATE_NUMBERS = re.compile(
+    r"[0-9]{1,2}\s*(?:(?:-|–|الي|و)\s*[0-9]{1,2}\s*)?(?:" + _MONTHS_NORMAL + r")|(?<![0-9])" + _YEAR + r"(?![0-9])")
+
+
+def number_fit(span: str) -> float:
+    """0..1: is ``span`` an answer to «كم …؟»? 1 with a count or amount in digits or words («750», «ثمان عشرة
+    محافظة», «خمسين ولاية»), 0.5 when its only numbers are those of a date («11 إلى 13 شباط 2026»), 0 with none."""
+    text = arabic.normalize(span)
+    rest = _DATE_NUMBERS.sub(" ", text)
+    if _DIGITS.search(rest) or _NUMBER_WORD.search(rest):
+        return 1.0
+    return 0.5 if _DIGITS.search(text) else 0.0
+
+
+def counted_near(question: str, sentence: str, window: int = 3) -> float:
+    """For «كم دولة …؟»: 1 when the counted noun stands within ``window`` words of a number in ``sentence``,
+    0 when it does not, 0.5 when the question counts nothing (not a كم-question, or no noun after it)."""
+    stem = counted_noun(question)
+    if not stem:
+        return 0.5
+    words = arabic.words(sentence)
+    nouns = [i for i, w in enumerate(words) if arabic.light_stem(w) == stem]
+    numbers = [i for i, w in enumerate(words) if number_fit(w) == 1.0]
+    return 1.0 if any(abs(i - j) <= window for i in nouns for j in numbers) else 0.0
 
 
 def type_match(kind: str, sentence: str) -> float:

@@ -63,8 +63,61 @@ def swapped(rows, texts: dict[str, str], doc_freq, seed: int = 7, rare_words: bo
     return out
 
 
+def count_swapped(rows, texts: dict[str, str], seed: int = 11) -> list:
+    """Count near-misses: in «كم محافظة …؟» the counted noun becomes a word its article uses but never counts
+    (no number within three words of it anywhere in the article): «كم جامعة …؟». The topic and the noun stay
+    in the article, the count is not there: these must be refused (the blind probe's «كم دولة شاركت …؟»)."""
+    import random
+
+    from assistant.analysis import question_type
+    from assistant.extractive import counted_near, counted_noun
+
+    rng = random.Random(seed)
+    articles: dict[str, list[str]] = {}
+    for source, text in texts.items():
+        articles.setdefault(article_of(source), []).append(text)
+    out = []
+    for row in rows:
+        stem = counted_noun(row.question) if question_type(row.question) == "number" else None
+        if not stem:
+            continue
+        tokens = [m for m in reading_words(row.question) if arabic.light_stem(arabic.normalize(m.group())) == stem]
+        if not tokens or not _noun_like(arabic.normalize(tokens[0].group()), counted=True):
+            continue  # «كم تبلغ …»: a verb follows the count word, nothing is counted
+        article = "\n".join(articles[article_of(row.gold_docs[0])])
+        asked = {arabic.light_stem(w) for w in arabic.words(row.question)}
+        seen: dict[str, int] = {}
+        for m in reading_words(article):
+            w = m.group()
+            norm = arabic.normalize(w)
+            if _noun_like(norm) and norm not in arabic.STOPWORDS and arabic.light_stem(norm) not in asked:
+                seen[w] = seen.get(w, 0) + 1
+        nouns = sorted(w for w, n in seen.items() if n >= 2 and counted_near(f"كم {w}", article) == 0.0)
+        if nouns:
+            m = tokens[0]
+            question = row.question[: m.start()] + rng.choice(nouns) + row.question[m.end() :]
+            out.append(replace(row, id=f"{row.id}-count", question=question, expected_answers=()))
+    return out
+
+
+def _noun_like(norm: str, counted: bool = False) -> bool:
+    """A crude noun test on a normalised word (no tagger offline): a counted noun («محافظة», «سكان», «ولايات»)
+    does not start like a present-tense verb; a replacement is a singular feminine noun («جامعة», «منطقة»)."""
+    if not norm or not "\u0621" <= norm[0] <= "\u064a":
+        return False
+    if counted:
+        return norm.endswith(("ه", "ات", "ين", "ون")) or not norm.startswith(("ي", "ت", "ن"))
+    return len(norm) >= 4 and norm.endswith("ه") and not norm.startswith(("ال", "وال", "بال", "لل", "فال", "كال"))
+
+
+def reading_words(text: str):
+    import re
+
+    return re.finditer(r"[^\W\d_]+", text)
+
+
 def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: str, swaps: bool = False,
-        originals: bool = True, rare_words: bool = True) -> tuple[list[dict], object]:
+        originals: bool = True, rare_words: bool = True, count_swaps: bool = False) -> tuple[list[dict], object]:
     """Ask every question with refusal off; record the reader's evidence and the answerability features.
     With ``swaps``, entity-swapped variants of the questions are asked too (records with run ``swap``)."""
     assistant = Assistant(settings.with_(index_dir=index_dir), embedder=embedder)
@@ -73,6 +126,8 @@ def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: s
     asked = [(row, label) for row in rows] if originals else []
     if swaps:
         asked += [(row, "swap") for row in swapped(rows, texts, lexical.doc_freq, rare_words=rare_words)]
+    if count_swaps:
+        asked += [(row, "swap") for row in count_swapped(rows, texts)]
     out = []
     for i, (row, kind) in enumerate(asked):
         started = time.perf_counter()
@@ -85,11 +140,12 @@ def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: s
                 "features": feats,
                 "gold": c.hit.chunk.source in row.gold_docs,
                 "text": sa.text,
+                "quote": texts[c.hit.chunk.source][c.quote_start : c.quote_end],
                 **score(sa.text, answer, row.expected_answers),
             })
         found = max(candidates, key=lambda c: c["features"]["evidence"], default=None)
         out.append({
-            "id": row.id, "run": kind, "source": row.gold_docs[0] if row.gold_docs else "",
+            "id": row.id, "run": kind, "question": row.question, "source": row.gold_docs[0] if row.gold_docs else "",
             "evidence": found["features"]["evidence"] if found else None, "features": found["features"] if found else None,
             "language": analysis.language, "candidates": candidates,
             **{k: found[k] if found else (0.0 if row.expected_answers else None) for k in ("f1", "em", "contained")},
@@ -146,6 +202,9 @@ def main(argv=None) -> int:
                              "one the article never uses) and report their refusal")
     parser.add_argument("--only-swaps", action="store_true",
                         help="ask only the swapped near-misses and add them to --out's records.jsonl (same reader)")
+    parser.add_argument("--count-swaps", action="store_true",
+                        help="also ask count near-misses (the noun of «كم …» replaced by one its article never counts); "
+                             "with --only-swaps: add only these to --out's records.jsonl, keeping the others")
     parser.add_argument("--named-swaps", action="store_true",
                         help="swap only numbers, places and Latin names (not the rarest word)")
     args = parser.parse_args(argv)
@@ -158,10 +217,11 @@ def main(argv=None) -> int:
     if errors:
         print(f"{len(errors)} malformed rows skipped", file=sys.stderr)
     if args.only_swaps:
-        swaps, _ = run(settings, documents, rows, out / "full-index", None, "full", swaps=True, originals=False,
-                       rare_words=rare_words)
+        swaps, _ = run(settings, documents, rows, out / "full-index", None, "full", swaps=not args.count_swaps,
+                       originals=False, rare_words=rare_words, count_swaps=args.count_swaps)
         records = out / "records.jsonl"
-        kept = [line for line in records.read_text(encoding="utf-8").splitlines() if '"run": "swap"' not in line]
+        replaced = '-count", "run": "swap"' if args.count_swaps else '"run": "swap"'
+        kept = [line for line in records.read_text(encoding="utf-8").splitlines() if replaced not in line]
         records.write_text("\n".join(kept + [json.dumps(r) for r in swaps]), encoding="utf-8")
         print(f"{len(swaps)} entity-swap records added to {records}")
         return 0
@@ -169,7 +229,7 @@ def main(argv=None) -> int:
     kept_sources = {d.source for d in kept_docs}
 
     full, embedder = run(settings, documents, rows, out / "full-index", None, "full", swaps=args.swaps,
-                         rare_words=rare_words)
+                         rare_words=rare_words, count_swaps=args.count_swaps)
     swaps = [r for r in full if r["run"] == "swap"]
     full = [r for r in full if r["run"] == "full"]
     probe, _ = run(settings, kept_docs, rows, out / "half-index", embedder, "probe")

@@ -32,12 +32,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.analysis import analyse  # noqa: E402
 from assistant.answerability import (  # noqa: E402
     FEATURES,
     LATIN_SELECTOR_FEATURES,
     LATIN_SELECTOR_FILE,
     MODEL_FILE,
     SELECTOR_FILE,
+    AnswerabilityModel,
+    counted_feature,
     fit,
     fit_choice,
 )
@@ -53,12 +56,18 @@ def article_of(source: str) -> str:
 
 
 def load(folder: Path) -> list[dict]:
-    """Records with ``run`` (full / probe) and ``label`` (1 answerable, 0 near-miss)."""
+    """Records with ``run`` (full / probe) and ``label`` (1 answerable, 0 near-miss). Where a record holds its
+    question and its candidates' quotes, the features computed from that text alone (``counted_near``) are
+    computed again with the current code, so records stay usable when such a feature is refined."""
     recs = [json.loads(line) for line in (folder / "records.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     half = len(recs) // 2
     for i, r in enumerate(recs):
         r.setdefault("run", "full" if i < half else "probe")
         r["label"] = 0 if r["run"] == "swap" else 1 if r["run"] == "full" or paragraph_of(r["source"]) % 2 == 0 else 0
+        if r.get("question") and all("quote" in c for c in r.get("candidates") or []):
+            analysis = analyse(r["question"])
+            for c in r.get("candidates") or []:
+                c["features"]["counted_near"] = counted_feature(analysis, c["quote"])
     return recs
 
 
@@ -195,6 +204,9 @@ def main(argv=None) -> int:
     parser.add_argument("--selector-without", nargs="*", default=["named_missing_document"], choices=FEATURES,
                         metavar="FEATURE", help="left out of the passage selector only (default: "
                         "named_missing_document — it chooses among passages, often of one document)")
+    parser.add_argument("--keep-selectors", action="store_true",
+                        help="keep the passage selectors already in --model-dir (selector.json, selector-latin.json): "
+                        "refit only the refusal model, on the candidates they choose")
     parser.add_argument("--english", nargs=2, metavar=("TRAIN_RECORDS", "TEST_RECORDS"),
                         help="records of translated questions (eval/english): measure the Latin selector there and "
                         "choose the Latin evidence threshold on the first")
@@ -204,7 +216,10 @@ def main(argv=None) -> int:
     names = tuple(n for n in names if n not in set(args.refusal_without))
     train, test = load(Path(args.train)), load(Path(args.test))
     groups, targets = selector_rows(train)
-    selector = fit_choice(groups, targets, selector_names, l2=args.l2) if groups else None
+    if args.keep_selectors:
+        selector = AnswerabilityModel.load(Path(args.model_dir) / SELECTOR_FILE)
+    else:
+        selector = fit_choice(groups, targets, selector_names, l2=args.l2) if groups else None
     selection = {"train": select(train, selector), "test": select(test, selector)}
     print("selection:", json.dumps(selection))
     rows = [r for r in train if usable(r)]
@@ -236,8 +251,9 @@ def main(argv=None) -> int:
 
     card = {
         "command": f"python scripts/train_answerability.py --train {portable(args.train)} --test {portable(args.test)} "
-                   + (f"--without {' '.join(args.without)} " if args.without else "") +
-                   "(records: python scripts/calibrate_reader.py --swaps --named-swaps --squad "
+                   + (f"--without {' '.join(args.without)} " if args.without else "")
+                   + ("--keep-selectors " if args.keep_selectors else "") +
+                   "(records: python scripts/calibrate_reader.py --swaps --named-swaps --count-swaps --squad "
                    "../shared/train/arcd-train.json or arcd-test.json --out <records>)",
         "what": "logistic regression: is the asked fact in the reader's chosen passage (Arabic questions)",
         "trained_on": {"records": portable(args.train), "questions": "ARCD-train (MIT), full index + near-miss probe + swapped near-misses",
@@ -252,7 +268,9 @@ def main(argv=None) -> int:
     model = type(model)(model.names, model.mean, model.scale, model.weights, model.bias, card)
     path = Path(args.model_dir) / MODEL_FILE
     model.save(path)
-    if selector is not None:
+    if args.keep_selectors:
+        print(f"kept the selectors in {args.model_dir}")
+    elif selector is not None:
         selector_card = {"command": card["command"], "what": "conditional logit: which retrieved passage's span answers "
                          "(Arabic questions; the highest evidence otherwise)",
                          "trained_on": {"records": portable(args.train), "questions": len(groups)},
@@ -261,7 +279,7 @@ def main(argv=None) -> int:
         selector.save(Path(args.model_dir) / SELECTOR_FILE)
         print("selector weights:", ", ".join(f"{n} {w:+.2f}" for n, w in
                                              sorted(zip(selector.names, selector.weights, strict=True), key=lambda x: -abs(x[1]))))
-    if groups:
+    if groups and not args.keep_selectors:
         # questions in another script: the same Arabic records, language-independent features only
         latin = fit_choice(groups, targets, LATIN_SELECTOR_FEATURES, l2=args.l2)
         latin_card = {"command": card["command"] + (f" --english {' '.join(portable(p) for p in args.english)}" if args.english else ""),

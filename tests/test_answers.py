@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from assistant import arabic
 from assistant.cli import main
-from assistant.extractive import question_type, type_match
+from assistant.extractive import counted_near, number_fit, question_type, type_match
 from assistant.pipeline import QuestionError
 from assistant.settings import Settings
 
@@ -56,6 +56,24 @@ def test_question_types_and_typed_sentences():
     assert type_match("number", "حضرها 150 مشاركا") == 1.0
     assert type_match("number", "في عام 2022 أنشئ الفريق") == 0.0  # a year is not a count
     assert type_match("date", "العراق، 30 تموز/ يوليو 2024") == 1.0
+
+
+@pytest.mark.parametrize("span, fit", [
+    ("أكثر من 750 مشاركًا", 1.0), ("١٢٥ ألف ضحية", 1.0),  # Arabic-Indic digits
+    ("ثمان عشرة محافظة", 1.0), ("خمسِين وِلاية", 1.0), ("وسبعة أقاليم", 1.0), ("نحو ثلث الضحايا", 1.0),
+    ("11 إلى 13 شباط/فبراير 2026", 0.5), ("عام 2012", 0.5), ("30 يوليو", 0.5),  # only a date's numbers
+    ("تندرج ضمن الخطة الوطنية", 0.0), ("اللجنة الوطنية", 0.0), ("الستار", 0.0),
+])
+def test_number_fit_tells_a_count_from_a_date_and_from_no_number(span, fit):
+    assert number_fit(span) == fit
+
+
+def test_counted_near_looks_for_the_counted_noun_beside_a_number():
+    quote = "عُقد المؤتمر في مراكش من 11 إلى 13 شباط/فبراير 2026 بمشاركة 1000 شخص من 40 دولة."
+    assert counted_near("كم دولة شاركت في المؤتمر؟", quote) == 1.0
+    assert counted_near("شحال من دولة شاركت فالمؤتمر؟", quote) == 1.0  # dialect, «من» after the count word
+    assert counted_near("كم طفلا حضر المؤتمر؟", quote) == 0.0  # children are not counted there
+    assert counted_near("متى عقد المؤتمر؟", quote) == counted_near("كم؟", quote) == 0.5  # nothing counted
 
 
 def test_empty_index_says_so(settings, fake_embedder, tmp_path):

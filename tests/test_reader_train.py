@@ -151,3 +151,26 @@ def test_shared_norm_loss_prefers_the_answer_over_the_negative_passages_spans():
     # groups without an answer, or of one window, add nothing
     assert shared_norm_loss(answer_high, answer_high, allowed, torch.tensor([0, 0]), ends, ["g", "g"]) is None
     assert shared_norm_loss(answer_high, answer_high, allowed, starts, ends, ["g", "h"]) is None
+
+
+
+def test_count_swaps_ask_for_a_count_of_something_the_article_names_but_never_counts():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import calibrate_reader
+
+    from assistant.eval_io import EvalRow
+
+    text = ("عقد المؤتمر في مدينة مراكش بمشاركة 40 دولة و750 مشاركا من قارات العالم. وناقشت جلسة ختامية توصيات اللجنة. "
+            "وأكدت جلسة الحوار أهمية الشراكة.")
+    texts = {"a#0": text, "a#1": "وتحدثت الوزيرة عن الخطة."}
+    rows = [EvalRow(id="q1", question="كم دولة شاركت في المؤتمر؟", gold_docs=("a#0",), expected_answers=("40",)),
+            EvalRow(id="q2", question="متى عقد المؤتمر؟", gold_docs=("a#0",), expected_answers=("2026",)),
+            EvalRow(id="q3", question="كم تبلغ ميزانية المؤتمر؟", gold_docs=("a#0",), expected_answers=("1",))]
+    swaps = calibrate_reader.count_swapped(rows, texts)
+    # not the date question; «كم تبلغ ميزانية»: the verb is skipped, the budget is what is counted. «جلسة» is named
+    # twice and never counted («مدينة» only once, «دولة» is what q1 counts, «الشراكة» is not a bare noun)
+    assert [(s.id, s.question, s.expected_answers) for s in swaps] == [
+        ("q1-count", "كم جلسة شاركت في المؤتمر؟", ()), ("q3-count", "كم تبلغ جلسة المؤتمر؟", ())]

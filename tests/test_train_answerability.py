@@ -70,3 +70,29 @@ def test_a_latin_selector_is_fitted_on_language_independent_features_and_measure
     assert chosen > metrics["by_evidence"]["selection"]["test"]["gold_passage_chosen"] and chosen > 0.9
     assert "--english" in latin.card["command"]
     assert f"ASSISTANT_READER_LATIN_THRESHOLD={metrics['latin_selector']['threshold_from_train']}" in capsys.readouterr().out
+
+
+def test_keep_selectors_refits_only_the_refusal_model_and_text_features_are_recomputed(tmp_path):
+    train, test, out = records(tmp_path / "train", 1), records(tmp_path / "test", 2), tmp_path / "model"
+    out.mkdir()
+    assert train_answerability.main(["--train", str(train), "--test", str(test), "--model-dir", str(out)]) == 0
+    selector_before = (out / SELECTOR_FILE).read_text(encoding="utf-8")
+    refusal_before = (out / MODEL_FILE).read_text(encoding="utf-8")
+    # records that hold their question and quotes: counted_near comes from that text, not from the stored value
+    for folder in (train, test):
+        rows = [json.loads(line) for line in (folder / "records.jsonl").read_text(encoding="utf-8").splitlines()]
+        for r in rows:
+            r["question"] = "كم دولة شاركت في المؤتمر؟"
+            for c in r["candidates"]:
+                c["quote"] = "شارك في المؤتمر ممثلو 40 دولة." if r["run"] == "full" else "عقد المؤتمر في 11 شباط 2026."
+                c["features"]["counted_near"] = 0.5  # stale
+        (folder / "records.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    loaded = train_answerability.load(train)
+    assert {c["features"]["counted_near"] for r in loaded if r["run"] == "full" for c in r["candidates"]} == {1.0}
+    assert {c["features"]["counted_near"] for r in loaded if r["run"] == "swap" for c in r["candidates"]} == {0.0}
+    assert train_answerability.main(["--train", str(train), "--test", str(test), "--model-dir", str(out),
+                                     "--keep-selectors"]) == 0
+    assert (out / SELECTOR_FILE).read_text(encoding="utf-8") == selector_before
+    refusal = AnswerabilityModel.load(out / MODEL_FILE)
+    assert (out / MODEL_FILE).read_text(encoding="utf-8") != refusal_before
+    assert "--keep-selectors" in refusal.card["command"] and "counted_near" in refusal.names
