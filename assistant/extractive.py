@@ -47,12 +47,18 @@ def counted_noun(question: str) -> str | None:
     return None
 
 
+def stems_near_numbers(text: str, is_number=None, window: int = 3) -> set[str]:
+    """Light stems of the words of ``text`` that stand within ``window`` words of a number (``is_number(word)``;
+    by default digits or a number word as the sentence engine reads them): what the text counts."""
+    is_number = is_number or _NUMBER.match
+    words = arabic.words(text)
+    numbers = [j for j, w in enumerate(words) if is_number(w)]
+    return {arabic.light_stem(words[i]) for j in numbers for i in range(max(0, j - window), min(len(words), j + window + 1))}
+
+
 def number_near(stem: str, sentence: str, window: int = 3) -> bool:
     """Does a number stand within ``window`` words of the counted noun?"""
-    words = arabic.words(sentence)
-    nouns = [i for i, w in enumerate(words) if arabic.light_stem(w) == stem]
-    numbers = [i for i, w in enumerate(words) if _NUMBER.match(w)]
-    return any(abs(i - j) <= window for i in nouns for j in numbers)
+    return stem in stems_near_numbers(sentence, window=window)
 
 
 # Arabic cardinals (normalised: ا for أ/إ, ه for ة), with a clitic before and a case / dual / plural ending after
@@ -82,10 +88,12 @@ def counted_near(question: str, sentence: str, window: int = 3) -> float:
     stem = counted_noun(question)
     if not stem:
         return 0.5
-    words = arabic.words(sentence)
-    nouns = [i for i, w in enumerate(words) if arabic.light_stem(w) == stem]
-    numbers = [i for i, w in enumerate(words) if number_fit(w) == 1.0]
-    return 1.0 if any(abs(i - j) <= window for i in nouns for j in numbers) else 0.0
+    return 1.0 if stem in stems_near_numbers(sentence, is_count, window) else 0.0
+
+
+def is_count(word: str) -> bool:
+    """A word that is a count: digits or a number word, not a year (``number_fit``)."""
+    return number_fit(word) == 1.0
 
 
 def type_match(kind: str, sentence: str) -> float:

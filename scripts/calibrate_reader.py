@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from dataclasses import replace
@@ -68,31 +69,34 @@ def count_swapped(rows, texts: dict[str, str], seed: int = 11) -> list:
     (no number within three words of it anywhere in the article): «كم جامعة …؟». The topic and the noun stay
     in the article, the count is not there: these must be refused (the blind probe's «كم دولة شاركت …؟»)."""
     import random
+    from collections import Counter
 
     from assistant.analysis import question_type
-    from assistant.extractive import counted_near, counted_noun
+    from assistant.extractive import counted_noun, is_count, stems_near_numbers
 
     rng = random.Random(seed)
     articles: dict[str, list[str]] = {}
     for source, text in texts.items():
         articles.setdefault(article_of(source), []).append(text)
+    articles = {a: "\n".join(parts) for a, parts in articles.items()}
+    nouns_of: dict[str, Counter] = {}  # article → its bare nouns as written, with how often it names each
+    counted_in: dict[str, set[str]] = {}  # article → stems it counts somewhere
     out = []
     for row in rows:
         stem = counted_noun(row.question) if question_type(row.question) == "number" else None
         if not stem:
             continue
-        tokens = [m for m in reading_words(row.question) if arabic.light_stem(arabic.normalize(m.group())) == stem]
+        tokens = [m for m in _LETTERS.finditer(row.question) if arabic.light_stem(arabic.normalize(m.group())) == stem]
         if not tokens or not _noun_like(arabic.normalize(tokens[0].group()), counted=True):
             continue  # «كم تبلغ …»: a verb follows the count word, nothing is counted
-        article = "\n".join(articles[article_of(row.gold_docs[0])])
+        article = article_of(row.gold_docs[0])
+        if article not in nouns_of:
+            nouns_of[article] = Counter(m.group() for m in _LETTERS.finditer(articles[article])
+                                        if _noun_like(arabic.normalize(m.group())))
+            counted_in[article] = stems_near_numbers(articles[article], is_count)
         asked = {arabic.light_stem(w) for w in arabic.words(row.question)}
-        seen: dict[str, int] = {}
-        for m in reading_words(article):
-            w = m.group()
-            norm = arabic.normalize(w)
-            if _noun_like(norm) and norm not in arabic.STOPWORDS and arabic.light_stem(norm) not in asked:
-                seen[w] = seen.get(w, 0) + 1
-        nouns = sorted(w for w, n in seen.items() if n >= 2 and counted_near(f"كم {w}", article) == 0.0)
+        nouns = sorted(w for w, n in nouns_of[article].items()  # «كم w» must count w (not «كم نسبة», «كم التي»)
+                       if n >= 2 and (s := counted_noun(f"كم {w}")) and s not in asked and s not in counted_in[article])
         if nouns:
             m = tokens[0]
             question = row.question[: m.start()] + rng.choice(nouns) + row.question[m.end() :]
@@ -110,10 +114,7 @@ def _noun_like(norm: str, counted: bool = False) -> bool:
     return len(norm) >= 4 and norm.endswith("ه") and not norm.startswith(("ال", "وال", "بال", "لل", "فال", "كال"))
 
 
-def reading_words(text: str):
-    import re
-
-    return re.finditer(r"[^\W\d_]+", text)
+_LETTERS = re.compile(r"[^\W\d_]+")  # a run of letters, as written
 
 
 def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: str, swaps: bool = False,
@@ -220,8 +221,10 @@ def main(argv=None) -> int:
         swaps, _ = run(settings, documents, rows, out / "full-index", None, "full", swaps=not args.count_swaps,
                        originals=False, rare_words=rare_words, count_swaps=args.count_swaps)
         records = out / "records.jsonl"
-        replaced = '-count", "run": "swap"' if args.count_swaps else '"run": "swap"'
-        kept = [line for line in records.read_text(encoding="utf-8").splitlines() if replaced not in line]
+        def replaced(rec: dict) -> bool:  # the swaps this run makes again
+            return rec["run"] == "swap" and rec["id"].endswith("-count") == args.count_swaps
+
+        kept = [line for line in records.read_text(encoding="utf-8").splitlines() if line.strip() and not replaced(json.loads(line))]
         records.write_text("\n".join(kept + [json.dumps(r) for r in swaps]), encoding="utf-8")
         print(f"{len(swaps)} entity-swap records added to {records}")
         return 0
