@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import arabic, gazetteer
 from .analysis import Analysis
-from .extractive import QUESTION_FRAME, counted_near, number_fit, type_match
+from .extractive import QUESTION_FRAME, counted_near, date_fit, number_fit, type_match
 
 MODEL_FILE = "refusal.json"
 SELECTOR_FILE = "selector.json"  # which passage's span answers (a linear score over the same features)
@@ -125,7 +125,9 @@ def span_kind_fit(kind: str, span: str) -> float:
     """0..1: is the span of the kind asked for (a count for كم, a date for متى, a place for أين)? 0.5: no kind."""
     if kind == "number":
         return number_fit(span)
-    return type_match(kind, span) if kind in ("date", "place") else 0.5
+    if kind == "date":
+        return date_fit(span)
+    return type_match(kind, span) if kind == "place" else 0.5
 
 
 def candidate_features(analysis: Analysis, candidates: Sequence, texts: dict[str, str], doc_freq: Callable[[str], int],

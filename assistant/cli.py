@@ -269,10 +269,15 @@ SHARED_TRAIN = Path(__file__).resolve().parent.parent.parent / "shared" / "train
 @click.option("--head-lr", type=float, default=1e-3, show_default=True)
 @click.option("--squad-negative-share", type=float, default=0.3, show_default=True,
               help="Share of SQuAD questions that also get a same-article negative.")
+@click.option("--sentence-epochs", type=int, default=0, show_default=True,
+              help="ARCD epochs that add each question with its own paragraph less the answer's sentence, as no answer.")
+@click.option("--squad-sentence-share", type=float, default=0.0, show_default=True,
+              help="Share of SQuAD questions that also get their paragraph less the answer's sentence, as no answer.")
 @click.pass_obj
 def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, first_trained_layer, arabic_epochs,
                  resample_negatives, swap_epochs, squad_swap_share, squad_questions, batch_size, lr, max_minutes,
-                 eval_limit, shared_norm, init_from, head_lr, squad_negative_share):
+                 eval_limit, shared_norm, init_from, head_lr, squad_negative_share, sentence_epochs,
+                 squad_sentence_share):
     """Train the span reader (top e5 layers + head) and write weights + model card."""
     from .embeddings import SentenceEmbedder, resolve_model
     from .reader import CARD_FILE, READER_DIR, Reader, ReaderConfig
@@ -284,7 +289,8 @@ def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, firs
                        arabic_epochs=arabic_epochs, resample_negatives=resample_negatives, swap_epochs=swap_epochs,
                        squad_swap_share=squad_swap_share, squad_questions=squad_questions, batch_size=batch_size, lr=lr,
                        max_minutes=max_minutes, shared_norm=shared_norm, init_from=init_from or "", head_lr=head_lr,
-                       squad_negative_share=squad_negative_share)
+                       squad_negative_share=squad_negative_share, sentence_epochs=sentence_epochs,
+                       squad_sentence_share=squad_sentence_share)
 
     def run():
         info = resolve_model(obj.settings)

@@ -82,6 +82,27 @@ def number_fit(span: str) -> float:
     return 0.5 if _DIGITS.search(text) else 0.0
 
 
+# a year: after «سنة/عام», with an era mark («1453م», «1157 هـ»), or any three or four digits
+_ANY_YEAR = re.compile(r"(?:(?<!\w)(?:[وبلف]?(?:ال)?(?:سنه|عام|عامي|سنتي))\s+[0-9]{1,4}(?![0-9]))|"
+                       r"(?<![0-9])(?<![0-9][.,])[0-9]{3,4}(?![0-9%])(?![.,][0-9])|(?<![0-9])[0-9]{1,4}\s*(?:م|ه|ق\s*م)(?!\w)")
+_DAY_MONTH = re.compile(r"[0-9]{1,2}\s*(?:" + _MONTHS_NORMAL + r")")
+# when-words short of a date: a month or weekday, a century or era, an age, a time before or after something
+_TIME_WORDS = re.compile(r"(?<!\w)[وبلف]?(?:ال)?(?:" + _MONTHS_NORMAL + r"|احد|اثنين|ثلاثاء|اربعاء|خميس|جمعه|سبت|قرن|"
+                         r"قرون|عصر|عهد|سن|عمر|منذ|قبل|بعد|خلال|اثناء|حين|عندما|اواخر|اوائل|منتصف|مطلع|بدايه|نهايه|"
+                         r"يوم|ايام|امس|غدا|صباح|مساء|ليل|ليله|اسبوع|شهر|اشهر|شهور|سنوات|اعوام|عقد|عقود|لما|هجره|هجري|ميلادي|"
+                         r"محرم|صفر|ربيع|جمادي|رجب|شعبان|رمضان|شوال|القعده|الحجه)(?!\w)")
+
+
+def date_fit(span: str) -> float:
+    """0..1: is ``span`` an answer to «متى …؟»? 1 with a year or a day and month («سنة 1453م», «1157 هـ»,
+    «الأول من سبتمبر عام 1939», «11 شباط»), 0.5 with a time short of a date (a month, weekday, century, age,
+    «بعد وفاة أبيه», a number), 0 with none."""
+    text = arabic.normalize(span)
+    if _ANY_YEAR.search(text) or _DAY_MONTH.search(text):
+        return 1.0
+    return 0.5 if _TIME_WORDS.search(text) or _DIGITS.search(text) or _NUMBER_WORD.search(text) else 0.0
+
+
 def counted_near(question: str, sentence: str, window: int = 3) -> float:
     """For «كم دولة …؟»: 1 when the counted noun stands within ``window`` words of a number in ``sentence``,
     0 when it does not, 0.5 when the question counts nothing (not a كم-question, or no noun after it)."""

@@ -65,6 +65,8 @@ class TrainSettings:
     swap_epochs: int = 0  # ARCD: a fresh swapped question (see swap_question) per question in this many epochs
     squad_swap_share: float = 0.0  # share of SQuAD questions that also get a swapped question
     squad_negative_share: float = 0.3  # share of SQuAD questions that also get a same-article negative
+    sentence_epochs: int = 0  # ARCD: epochs that add each question with its paragraph less the answer's sentence
+    squad_sentence_share: float = 0.0  # share of SQuAD questions that also get their paragraph less the answer's sentence
     batch_size: int = 16
     lr: float = 8e-5
     head_lr: float = 1e-3
@@ -137,6 +139,34 @@ def same_article_negatives(examples: list[Example], rng: random.Random, share: f
         others = [p for p in by_article[e.article] if p != e.context and not _holds(p, e.answers)]
         if others:
             out.append(Example(e.qid + "-nsa", e.question, rng.choice(others), origin=e.origin + "-negative-article", article=e.article))
+    return out
+
+
+def without_answer_sentence(e: Example) -> str:
+    """The example's paragraph with the sentence(s) holding its answer cut out ("" when nothing else is left or
+    the rest still holds an answer): the topic and most of the question's words stay, the asked fact goes."""
+    from . import arabic
+
+    if e.answer_start < 0:
+        return ""
+    a, b = e.answer_start, e.answer_start + len(e.answer_text)
+    kept = [e.context[s:t] for s, t in arabic.sentence_spans(e.context) if t <= a or s >= b]
+    rest = " ".join(kept)
+    if len(kept) < 2 or len(rest) < 80 or _holds(rest, e.answers):
+        return ""
+    return rest
+
+
+def sentence_negatives(examples: list[Example], rng: random.Random, share: float = 1.0) -> list[Example]:
+    """Each question with its own paragraph less the answer's sentence, labelled "no answer" (near-misses:
+    the topic is there, the fact is not)."""
+    out = []
+    for e in examples:
+        if not e.answers or rng.random() > share:
+            continue
+        rest = without_answer_sentence(e)
+        if rest:
+            out.append(Example(e.qid + "-nss", e.question, rest, origin=e.origin + "-negative-sentence", article=e.article))
     return out
 
 
@@ -282,6 +312,10 @@ def independent_examples(arcd: list[Example], squad: list[Example], ts: TrainSet
         negatives += same_article_negatives(squad, rng, ts.squad_negative_share)
         if ts.squad_swap_share:
             negatives += swap_negatives(squad, rng, ts.squad_swap_share)
+    for _ in range(ts.sentence_epochs if arcd else 0):
+        negatives += sentence_negatives(arcd, rng)
+    if squad and ts.squad_sentence_share:
+        negatives += sentence_negatives(squad, rng, ts.squad_sentence_share)
     return arcd * ts.arabic_epochs + squad + negatives
 
 
@@ -603,3 +637,26 @@ def evaluate_gold(reader, path: str | Path, limit: int = 0) -> dict:
             "f1": round(sum(f1) / n, 4), "em": round(sum(em) / n, 4),
             "answers_at_0": round(sum(positive) / n, 4),
             "ms_per_question": round((time.perf_counter() - started) * 1000 / n, 1)}
+
+
+def evaluate_sentence_probe(reader, path: str | Path, limit: int = 0, false_refusals: float = 0.03) -> dict:
+    """Near-misses at the finest grain: each question read on its gold paragraph and on that paragraph less the
+    answer's sentence (``without_answer_sentence``). ``auc``: how often the gold paragraph's evidence beats the cut
+    one's; ``refused``: share of cut paragraphs refused at the evidence that refuses ``false_refusals`` of the gold."""
+    examples = [e for e in read_squad(path, "eval") if e.answers]
+    if limit:
+        examples = examples[:limit]
+    gold, cut = [], []
+    for e in examples:
+        rest = without_answer_sentence(e)
+        if not rest:
+            continue
+        for text, into in ((e.context, gold), (rest, cut)):
+            spans = reader.read(e.question, [text])
+            into.append(spans[0].evidence if spans else float("-inf"))
+    if not gold:
+        return {"pairs": 0}
+    wins = sum((g > c) + 0.5 * (g == c) for g in gold for c in cut)
+    point = sorted(gold)[int(false_refusals * len(gold))]
+    return {"pairs": len(gold), "auc": round(wins / (len(gold) * len(cut)), 4),
+            "refused": round(sum(c < point for c in cut) / len(cut), 4), "at_false_refusals": false_refusals}

@@ -43,6 +43,7 @@ from assistant.answerability import (  # noqa: E402
     counted_feature,
     fit,
     fit_choice,
+    span_kind_fit,
 )
 from assistant.reader import READER_DIR  # noqa: E402
 
@@ -64,10 +65,11 @@ def load(folder: Path) -> list[dict]:
     for i, r in enumerate(recs):
         r.setdefault("run", "full" if i < half else "probe")
         r["label"] = 0 if r["run"] == "swap" else 1 if r["run"] == "full" or paragraph_of(r["source"]) % 2 == 0 else 0
-        if r.get("question") and all("quote" in c for c in r.get("candidates") or []):
+        if r.get("question") and all("quote" in c and "text" in c for c in r.get("candidates") or []):
             analysis = analyse(r["question"])
             for c in r.get("candidates") or []:
                 c["features"]["counted_near"] = counted_feature(analysis, c["quote"])
+                c["features"]["type_match"] = span_kind_fit(analysis.kind, c["text"])
     return recs
 
 

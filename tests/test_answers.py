@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from assistant import arabic
 from assistant.cli import main
-from assistant.extractive import counted_near, number_fit, question_type, type_match
+from assistant.extractive import counted_near, date_fit, number_fit, question_type, type_match
 from assistant.pipeline import QuestionError
 from assistant.settings import Settings
 
@@ -66,6 +66,17 @@ def test_question_types_and_typed_sentences():
 ])
 def test_number_fit_tells_a_count_from_a_date_and_from_no_number(span, fit):
     assert number_fit(span) == fit
+
+
+@pytest.mark.parametrize("span, fit", [
+    ("سنة 1453م،", 1.0), ("1157 هـ / 1744", 1.0), ("عام ٢٠١٢", 1.0), ("1900.", 1.0), ("سنة 622", 1.0),
+    ("الأول من سبتمبر من عام 1939", 1.0), ("11 إلى 13 شباط/فبراير", 1.0),
+    ("في سنِّ الخامسة والعشرين", 0.5), ("أواخر القرن السادس عشر الميلادي", 0.5), ("في شهر رمضان", 0.5),
+    ("بعد وفاة أبيه", 0.5), ("3.5 مليون", 0.5),
+    ("الدولة العباسية والحروب الصليبية", 0.0), ("وزير العدل", 0.0),
+])
+def test_date_fit_knows_historical_years_and_times_short_of_a_date(span, fit):
+    assert date_fit(span) == fit
 
 
 def test_counted_near_looks_for_the_counted_noun_beside_a_number():

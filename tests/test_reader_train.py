@@ -9,13 +9,18 @@ from assistant.fakes import HashingEmbedder
 from assistant.reader_train import (
     Example,
     Feature,
+    TrainSettings,
     _group_batches,
+    evaluate_sentence_probe,
+    independent_examples,
     question_groups,
     retrieved_negatives,
     same_article_negatives,
+    sentence_negatives,
     shared_norm_loss,
     swap_negatives,
     swap_question,
+    without_answer_sentence,
 )
 
 
@@ -174,3 +179,72 @@ def test_count_swaps_ask_for_a_count_of_something_the_article_names_but_never_co
     # twice and never counted («مدينة» only once, «دولة» is what q1 counts, «الشراكة» is not a bare noun)
     assert [(s.id, s.question, s.expected_answers) for s in swaps] == [
         ("q1-count", "كم جلسة شاركت في المؤتمر؟", ()), ("q3-count", "كم تبلغ جلسة المؤتمر؟", ())]
+
+
+_PARAGRAPH = ("افتتح المؤتمر في مدينة مراكش صباح الثلاثاء بحضور الوزراء. وشارك في المؤتمر ممثلو أربعين دولة من أربع قارات. "
+              "وناقش المشاركون سبل حماية الأطفال من العمل القسري. واختتم المؤتمر أعماله بإعلان مشترك.")
+
+
+def _cut_example(answer: str = "أربعين دولة", answers: tuple[str, ...] = ()) -> Example:
+    return Example("c1", "كم دولة شاركت في المؤتمر؟", _PARAGRAPH, _PARAGRAPH.index(answer), answer, "arcd", "m",
+                   answers or (answer,))
+
+
+def test_without_answer_sentence_cuts_only_the_sentence_holding_the_answer():
+    rest = without_answer_sentence(_cut_example())
+    assert "أربعين" not in rest and "دولة" not in rest
+    # every other sentence stays, in order, verbatim
+    assert rest == " ".join(s for s in arabic.split_sentences(_PARAGRAPH) if "أربعين" not in s)
+    assert rest.startswith("افتتح المؤتمر") and rest.endswith("بإعلان مشترك.")
+
+
+def test_without_answer_sentence_gives_nothing_when_the_rest_still_answers_or_is_too_short():
+    # another accepted answer ("المؤتمر") is elsewhere in the paragraph: not a negative
+    assert without_answer_sentence(_cut_example(answers=("أربعين دولة", "المؤتمر"))) == ""
+    text = "تأسست المدينة عام 1850. وهي جميلة."
+    short = Example("s", "متى؟", text, text.index("1850"), "1850", "arcd", "a", ("1850",))
+    assert without_answer_sentence(short) == ""
+    assert without_answer_sentence(Example("n", "متى؟", _PARAGRAPH, origin="arcd-impossible")) == ""
+
+
+def test_sentence_negatives_pair_the_question_with_its_cut_paragraph_as_no_answer():
+    examples = [_cut_example(), Example("n", "سؤال؟", _PARAGRAPH, origin="squad-impossible", article="m")]
+    out = sentence_negatives(examples, random.Random(0))
+    assert [(n.qid, n.question, n.answer_start, n.origin) for n in out] == \
+        [("c1-nss", "كم دولة شاركت في المؤتمر؟", -1, "arcd-negative-sentence")]
+    assert out[0].context == without_answer_sentence(examples[0])
+    assert len(sentence_negatives([_cut_example()] * 200, random.Random(0), share=0.3)) in range(35, 90)
+
+
+class _WordReader:
+    """Scripted reader: evidence is how many of the question's words the passage holds, minus 2."""
+
+    def read(self, question, passages):
+        from assistant.reader import Span
+
+        words = set(arabic.words(question))
+        return [Span(0, 0, 1, float(len(words & set(arabic.words(passages[0])))) - 2.0, 0.0)]
+
+
+def test_sentence_probe_measures_how_well_evidence_tells_the_gold_paragraph_from_the_cut_one(tmp_path):
+    import json
+
+    data = {"data": [{"title": "m", "paragraphs": [{"context": _PARAGRAPH, "qas": [
+        {"id": "1", "question": "كم دولة شاركت؟", "answers": [{"text": "أربعين دولة", "answer_start": _PARAGRAPH.index("أربعين")}]},
+        {"id": "2", "question": "ماذا ناقش المشاركون؟", "answers": [{"text": "سبل حماية الأطفال", "answer_start": _PARAGRAPH.index("سبل")}]},
+    ]}]}]}
+    path = tmp_path / "q.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    probe = evaluate_sentence_probe(_WordReader(), path)
+    # the cut paragraphs lose the asked words («دولة», «المشاركون»): the gold ones always score higher
+    assert probe["pairs"] == 2 and probe["auc"] == 1.0 and probe["refused"] == 1.0
+
+
+def test_sentence_negatives_join_the_training_data_only_when_asked():
+    arcd = _examples() + [_cut_example()]
+    def origins(ts):
+        return [e.origin for e in independent_examples(arcd, [], ts, random.Random(3), HashingEmbedder())]
+    shipped = origins(TrainSettings(arabic_epochs=2))
+    assert "arcd-negative-sentence" not in shipped  # the shipped recipe is unchanged
+    more = origins(TrainSettings(arabic_epochs=2, sentence_epochs=2))
+    assert more.count("arcd-negative-sentence") == 2 and len(more) == len(shipped) + 2

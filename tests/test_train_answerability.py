@@ -78,18 +78,22 @@ def test_keep_selectors_refits_only_the_refusal_model_and_text_features_are_reco
     assert train_answerability.main(["--train", str(train), "--test", str(test), "--model-dir", str(out)]) == 0
     selector_before = (out / SELECTOR_FILE).read_text(encoding="utf-8")
     refusal_before = (out / MODEL_FILE).read_text(encoding="utf-8")
-    # records that hold their question and quotes: counted_near comes from that text, not from the stored value
+    # records that hold their question, spans and quotes: counted_near and type_match come from that text, not
+    # from the stored values
     for folder in (train, test):
         rows = [json.loads(line) for line in (folder / "records.jsonl").read_text(encoding="utf-8").splitlines()]
         for r in rows:
             r["question"] = "كم دولة شاركت في المؤتمر؟"
             for c in r["candidates"]:
                 c["quote"] = "شارك في المؤتمر ممثلو 40 دولة." if r["run"] == "full" else "عقد المؤتمر في 11 شباط 2026."
-                c["features"]["counted_near"] = 0.5  # stale
+                c["text"] = "40 دولة" if r["run"] == "full" else "11 شباط 2026"
+                c["features"]["counted_near"] = c["features"]["type_match"] = 0.25  # stale
         (folder / "records.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     loaded = train_answerability.load(train)
     assert {c["features"]["counted_near"] for r in loaded if r["run"] == "full" for c in r["candidates"]} == {1.0}
     assert {c["features"]["counted_near"] for r in loaded if r["run"] == "swap" for c in r["candidates"]} == {0.0}
+    assert {c["features"]["type_match"] for r in loaded if r["run"] == "full" for c in r["candidates"]} == {1.0}
+    assert {c["features"]["type_match"] for r in loaded if r["run"] == "swap" for c in r["candidates"]} == {0.5}  # a date
     assert train_answerability.main(["--train", str(train), "--test", str(test), "--model-dir", str(out),
                                      "--keep-selectors"]) == 0
     assert (out / SELECTOR_FILE).read_text(encoding="utf-8") == selector_before
