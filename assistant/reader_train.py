@@ -617,14 +617,18 @@ def train(ts: TrainSettings, base_path: str, embedder=None, log=print) -> dict:
 
 
 # ------------------------------------------------------------------------------ held-out measurement
+def answerable_examples(path: str | Path, limit: int = 0) -> list[Example]:
+    """A SQuAD-format file's answerable questions (the first ``limit``; 0: all), as measured held out."""
+    examples = [e for e in read_squad(path, "eval") if e.answers]
+    return examples[:limit] if limit else examples
+
+
 def evaluate_gold(reader, path: str | Path, limit: int = 0) -> dict:
     """Reader given the gold paragraph: F1 / EM of its best span (SQuAD metrics on normalised words),
     and the share of answerable questions whose evidence is positive (it would answer)."""
     from . import metrics
 
-    examples = [e for e in read_squad(path, "eval") if e.answers]
-    if limit:
-        examples = examples[:limit]
+    examples = answerable_examples(path, limit)
     f1, em, positive, started = [], [], [], time.perf_counter()
     for e in examples:
         spans = reader.read(e.question, [e.context])
@@ -643,11 +647,8 @@ def evaluate_sentence_probe(reader, path: str | Path, limit: int = 0, false_refu
     """Near-misses at the finest grain: each question read on its gold paragraph and on that paragraph less the
     answer's sentence (``without_answer_sentence``). ``auc``: how often the gold paragraph's evidence beats the cut
     one's; ``refused``: share of cut paragraphs refused at the evidence that refuses ``false_refusals`` of the gold."""
-    examples = [e for e in read_squad(path, "eval") if e.answers]
-    if limit:
-        examples = examples[:limit]
     gold, cut = [], []
-    for e in examples:
+    for e in answerable_examples(path, limit):
         rest = without_answer_sentence(e)
         if not rest:
             continue

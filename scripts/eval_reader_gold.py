@@ -33,11 +33,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     info = resolve_model(settings)
+    reader = Reader(info.path, settings.reader_dir)  # loaded once; each decoding only changes ``consensus``
     for n in args.consensus:
-        reader = Reader(info.path, settings.reader_dir, consensus=n)
+        reader.consensus = max(1, n)
         print(json.dumps({"consensus": n, **evaluate_gold(reader, args.file, args.limit)}), flush=True)
     if args.sentence_probe:
-        reader = Reader(info.path, settings.reader_dir)
+        reader.consensus = 1
         print(json.dumps({"sentence_probe": evaluate_sentence_probe(reader, args.file, args.limit)}), flush=True)
     return 0
 

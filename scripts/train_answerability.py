@@ -58,16 +58,17 @@ def article_of(source: str) -> str:
 
 def load(folder: Path) -> list[dict]:
     """Records with ``run`` (full / probe) and ``label`` (1 answerable, 0 near-miss). Where a record holds its
-    question and its candidates' quotes, the features computed from that text alone (``counted_near``) are
-    computed again with the current code, so records stay usable when such a feature is refined."""
+    question and its candidates' spans and quotes, the features computed from that text alone (``counted_near``,
+    ``type_match``) are computed again with the current code, so records stay usable when such a feature is refined."""
     recs = [json.loads(line) for line in (folder / "records.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     half = len(recs) // 2
     for i, r in enumerate(recs):
         r.setdefault("run", "full" if i < half else "probe")
         r["label"] = 0 if r["run"] == "swap" else 1 if r["run"] == "full" or paragraph_of(r["source"]) % 2 == 0 else 0
-        if r.get("question") and all("quote" in c and "text" in c for c in r.get("candidates") or []):
+        candidates = r.get("candidates") or []
+        if r.get("question") and all("quote" in c and "text" in c for c in candidates):
             analysis = analyse(r["question"])
-            for c in r.get("candidates") or []:
+            for c in candidates:
                 c["features"]["counted_near"] = counted_feature(analysis, c["quote"])
                 c["features"]["type_match"] = span_kind_fit(analysis.kind, c["text"])
     return recs
