@@ -31,6 +31,10 @@ PLACES = tuple("""مصر السعودية تونس الجزائر المغرب �
 الدوحة دبي أبوظبي الخرطوم طرابلس مسقط صنعاء المنامة القدس غزة إسطنبول طهران باريس لندن برلين روما مدريد موسكو
 بكين طوكيو واشنطن نيويورك الإسكندرية جدة مكة مراكش فاس وهران صفاقس حلب الموصل البصرة أوروبا أفريقيا
 آسيا""".split())
+# the countries among them (normalised), and the continents and regions a sentence about a country's neighbours
+# may name instead («دول الخليج»): ``reading.off_place`` tells a sentence about another country by them
+COUNTRIES = frozenset(arabic.normalize(p) for p in PLACES[: PLACES.index("القاهرة")])
+REGIONS = frozenset(arabic.normalize(p) for p in ("أوروبا", "أفريقيا", "آسيا", "الخليج"))
 # other names a text may use for a place (normalised)
 ALIASES = {"امريكا": ("الولايات المتحده",), "بريطانيا": ("المملكه المتحده",), "الامارات": ("دوله الامارات",),
            "فلسطين": ("الاراضي الفلسطينيه",), "عمان": ("سلطنه عمان",)}

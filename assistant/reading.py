@@ -2,13 +2,16 @@
 
 ``ReaderAnswerer.candidates`` runs the reader over the top passages in one batch and keeps each passage's
 best span (evidence: span score minus its window's no-answer score; optionally also the best span of a few
-of its other sentences); the pipeline chooses one
+of its other sentences). When the question names a country and that span's sentence is about another country
+or a region while an item of a list in the passage names the asked one («• … في عُمان.»), that item's best
+span is the passage's instead (``off_place``). The pipeline chooses one
 (``Assistant.choose``). ``compose`` turns it into the answer text — the short answer, then its supporting
 sentence verbatim — each carrying marker [1].
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from . import arabic, gazetteer
@@ -193,13 +196,18 @@ class ReaderAnswerer:
         passages = passages_of(hits)
         limit = self.list_answer_tokens if analysis.is_list else None
         read = [texts[p.source][p.start : p.end] for p in passages]
-        spans = self.reader.read(analysis.reader_question, read, limit, per_sentence=self.sentences > 1)
+        # a passage that lists one fact per country: its best span may be another country's («… في السعودية» for
+        # «… في عمان؟»); then the best span of the sentence naming the asked one answers (with one candidate per
+        # passage; with more, the selector weighs each sentence's)
+        places = asked_places(analysis) if self.sentences == 1 else ()
+        spans = self.reader.read(analysis.reader_question, read, limit, per_sentence=self.sentences > 1 or bool(places))
         best: dict[int, list[tuple]] = {}
+        focus: dict[int, tuple] = {}  # each passage's best span whose sentence names an asked place
         asked = set(arabic.words(analysis.reader_question))  # not the query: a follow-up's holds the last answer
         last = set(arabic.words(analysis.previous_answer))  # a follow-up asks something new: not the last answer again
         for span in spans:  # best evidence first
             kept = best.setdefault(span.passage, [])
-            if len(kept) >= self.sentences:
+            if len(kept) >= self.sentences and (not places or span.passage in focus):
                 continue
             p = passages[span.passage]
             doc = texts[p.source]
@@ -209,10 +217,19 @@ class ReaderAnswerer:
                     _names_the_asker(words - asked, analysis.named):
                 continue  # nothing; only words of the question («عُمان» for «… in Oman? (عمان)») or other names of
                 # what it names («IOM»); or the last answer again
+            if places and span.passage not in focus:
+                sa, sb = _sentence_at(doc, a)
+                if is_list_item(doc[sa:sb]) and names_place(doc[sa:sb], places):  # kept to that item
+                    fa, fb = _trim(doc, a, min(b, sb))
+                    if fb > fa:
+                        focus[span.passage] = (span, fa, fb, *supporting_quote(doc, fa, fb))
             qa, qb = supporting_quote(doc, a, b)
-            if any(qa < kb and ka < qb for *_, ka, kb in kept):
+            if len(kept) >= self.sentences or any(qa < kb and ka < qb for *_, ka, kb in kept):
                 continue  # one candidate per sentence
             kept.append((span, a, b, qa, qb))
+        for k, kept in best.items():
+            if kept and k in focus and focus[k] is not kept[0] and off_place(texts[passages[k].source], kept[0], places):
+                kept[0] = focus[k]
         best = {k: kept for k, kept in best.items() if kept}
         out = []
         for k in sorted(best):
@@ -223,6 +240,44 @@ class ReaderAnswerer:
                 out.append(Reading(_citing_hit(p, qa, qb), a, b, span.evidence, qa, qb, len(spans), span.score,
                                    span.null, span.evidence - other, p.rank, p, span.evidence - top))
         return out
+
+
+def _sentence_at(text: str, offset: int) -> tuple[int, int]:
+    """The sentence of ``text`` (``arabic.document_sentences``) that holds ``offset``."""
+    return next(((a, b) for a, b in arabic.document_sentences(text) if a <= offset < b), (offset, len(text)))
+
+
+_ITEM = re.compile(r"\s*(?:[•●▪‣◦*–-]|\(?[0-9]{1,2}[.)-])\s")
+
+
+def is_list_item(sentence: str) -> bool:
+    """Does a sentence open a line of a list («• تعزيز قدرات …», «- …», «2. …»)?"""
+    return _ITEM.match(sentence) is not None
+
+
+def asked_places(analysis: Analysis) -> tuple[str, ...]:
+    """The places of ``PLACES`` the question names (normalised): «في سلطنة عمان» → («عمان»,)."""
+    return tuple(p for p in analysis.named if p in gazetteer.places())
+
+
+def names_place(text: str, places: tuple[str, ...]) -> bool:
+    norm = arabic.normalize(text)
+    return any(gazetteer.mentions(p, norm) for p in places)
+
+
+def off_place(doc: str, kept: tuple, places: tuple[str, ...]) -> bool:
+    """Is a candidate's sentence about another country — the question names a country, and the sentence names
+    none of the asked places but another country, a continent or a region? («• تطوير آلية الإحالة الوطنية في
+    السعودية…» or «… سيواصل دعم دول الخليج…» for «… في سلطنة عمان؟»). Cities do not count: a city may lie in the
+    asked country («عاصمتها الرباط» for «ما عاصمة المغرب؟»)."""
+    if not gazetteer.COUNTRIES.intersection(places):
+        return False
+    *_, qa, qb = kept
+    quote = arabic.normalize(doc[qa:qb])
+    if any(gazetteer.mentions(p, quote) for p in places):
+        return False
+    wider = gazetteer.COUNTRIES | gazetteer.REGIONS
+    return any(p not in places and gazetteer.mentions(p, quote) for p in wider)
 
 
 def _names_the_asker(new_words: set[str], named: tuple[str, ...]) -> bool:

@@ -410,3 +410,94 @@ def test_a_short_answer_keeps_its_brackets_and_quotes_paired(span, expected):
     a = _LAW.index(span)
     start, end = balanced(_LAW, a, a + len(span))
     assert _LAW[start:end] == expected
+
+
+class FigureReader:
+    """A fake reader: the figure after each «بلغ», the first best (8, 5, 2, …); with ``per_sentence`` all of
+    them, else only the first."""
+
+    def read(self, question, passages, max_answer_tokens=None, per_sentence=False):
+        import re
+
+        from assistant.reader import Span
+
+        spans = [Span(i, m.end(), m.end() + 5, 8.0 - 3 * k, 1.0) for i, p in enumerate(passages)
+                 for k, m in enumerate(re.finditer("بلغ ", p))]
+        return spans if per_sentence else [s for s in spans if s.score == 8.0]
+
+
+def test_a_list_item_about_another_country_gives_way_to_the_item_naming_the_asked_one():
+    """A list that gives one fact per country: the passage's best span may sit in another country's item
+    («• … في السعودية بلغ ثلاثة …» for «… في الإمارات؟»); the best span of the item that names the asked
+    country answers instead, without asking for more candidates (``sentences`` = 1). Prose is left alone:
+    an encyclopedia's sentence about a country's neighbours answers questions about the country."""
+    from assistant.reading import ReaderAnswerer
+    from assistant.types import Chunk, Hit
+
+    listed = "أرقام النمو:\n• نمو الاقتصاد في السعودية بلغ ثلاثة بالمئة.\n• نمو الاقتصاد في الإمارات بلغ أربعة بالمئة."
+    prose = "نمو الاقتصاد في السعودية بلغ ثلاثة بالمئة. نمو الاقتصاد في الإمارات بلغ أربعة بالمئة."
+
+    def answer(text, question):
+        hits = [Hit(Chunk("d#0", "d", 0, len(text), text), 1.0, dense_rank=1, lexical_rank=1)]
+        found = ReaderAnswerer(FigureReader()).candidates(analyse(question), hits, {"d": text})
+        assert len(found) == 1 and found[0].sentence_gap == 0.0
+        return text[found[0].start : found[0].end], found[0].evidence
+
+    assert answer(listed, "كم بلغ نمو الاقتصاد في الإمارات؟") == ("أربعة", pytest.approx(4.0))  # its own evidence
+    assert answer(listed, "كم بلغ نمو الاقتصاد في السعودية؟") == ("ثلاثة", pytest.approx(7.0))
+    assert answer(listed, "كم بلغ نمو الاقتصاد؟") == ("ثلاثة", pytest.approx(7.0))  # no place asked: the best span
+    assert answer(listed, "كم بلغ نمو الاقتصاد في الرياض؟") == ("ثلاثة", pytest.approx(7.0))  # no item names it
+    assert answer(prose, "كم بلغ نمو الاقتصاد في الإمارات؟") == ("ثلاثة", pytest.approx(7.0))  # not a list
+
+
+class RunOnReader:
+    """A fake reader whose best span starts in a region's sentence and whose next best one starts in a bullet and
+    runs on through the next bullet (as the real reader does over a list)."""
+
+    def read(self, question, passages, max_answer_tokens=None, per_sentence=False):
+        from assistant.reader import Span
+
+        p = passages[0]
+        spans = [Span(0, p.find("دعم دول"), p.find("الخليج") + 6, 9.0, 1.0)]
+        if per_sentence:
+            start = p.find("دعم التشريعات")
+            spans.append(Span(0, start, p.find("مئات") + 4, 4.0, 1.0))  # into the Kuwait bullet
+        return spans
+
+
+def test_the_asked_country_s_span_is_kept_to_its_sentence():
+    from assistant.reading import ReaderAnswerer
+    from assistant.types import Chunk, Hit
+
+    text = ("سيواصل المكتب دعم دول الخليج في بناء أنظمة العدالة.\n• دعم التشريعات الحديثة في الإمارات.\n"
+            "• تدريب مئات المسؤولين في الكويت.")
+    hits = [Hit(Chunk("d#0", "d", 0, len(text), text), 1.0, dense_rank=1, lexical_rank=1)]
+    found = ReaderAnswerer(RunOnReader()).candidates(analyse("ما الدعم الذي قدمه المكتب للإمارات؟"), hits, {"d": text})
+    assert [text[c.start : c.end] for c in found] == ["دعم التشريعات الحديثة في الإمارات"]
+    assert text[found[0].quote_start : found[0].quote_end] == "• دعم التشريعات الحديثة في الإمارات."
+    kept = ReaderAnswerer(RunOnReader()).candidates(analyse("ما الدعم الذي قدمه المكتب؟"), hits, {"d": text})
+    assert [text[c.start : c.end] for c in kept] == ["دعم دول الخليج"]  # nothing asked about a country: unchanged
+
+
+@pytest.mark.parametrize("sentence, item", [
+    ("• تعزيز قدرات دور الإيواء في عُمان.", True), ("- دعم التشريعات.", True), ("2. لا يتم تجريم الضحايا.", True),
+    ("2022 كان عاماً صعباً.", False), ("-5 درجات تحت الصفر.", False), ("وأكد المدير أهمية الشراكة.", False),
+])
+def test_is_list_item(sentence, item):
+    from assistant.reading import is_list_item
+
+    assert is_list_item(sentence) is item
+
+
+@pytest.mark.parametrize("question, quote, off", [
+    ("ما الذي تم تعزيزه في سلطنة عمان؟", "• تطوير آلية الإحالة الوطنية في السعودية.", True),  # another country
+    ("ما الدعم الذي قدم للإمارات؟", "سيواصل دعم دول الخليج في بناء أنظمة فعالة.", True),  # a region
+    ("ما الدعم الذي قدم للإمارات؟", "وأشاد بالتجربة الإماراتية في دعم التشريعات.", False),  # the asked one (nisba)
+    ("ما عاصمة المغرب؟", "وعاصمتها الرباط وأكبر مدنها الدار البيضاء.", False),  # a city may lie in the asked country
+    ("ما الذي عقد في مراكش؟", "استضاف المغرب المؤتمر العالمي.", False),  # a city asked: its country is not another
+    ("ما الدعم الذي قدم للإمارات؟", "وأكد المدير أهمية الشراكة.", False),  # no place at all
+])
+def test_off_place_tells_a_sentence_about_another_country(question, quote, off):
+    from assistant.reading import asked_places, off_place
+
+    assert off_place(quote, (None, 0, 1, 0, len(quote)), asked_places(analyse(question))) is off
