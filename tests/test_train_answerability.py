@@ -43,14 +43,22 @@ def records(folder: Path, seed: int, language: str = "ar") -> Path:
     return folder
 
 
-def test_the_refusal_model_asks_the_document_and_the_selector_the_passage(tmp_path):
+def test_the_refusal_model_and_the_selector_ask_the_document(tmp_path):
+    """Both read whether the *document* names what the question names; the selector is fitted on the passage
+    measure (on ARCD records a passage is its whole document) and saved to read the document's."""
     train, test, out = records(tmp_path / "train", 1), records(tmp_path / "test", 2), tmp_path / "model"
     out.mkdir()
     assert train_answerability.main(["--train", str(train), "--test", str(test), "--model-dir", str(out)]) == 0
     refusal = AnswerabilityModel.load(out / MODEL_FILE)
     selector = AnswerabilityModel.load(out / SELECTOR_FILE)
     assert "named_missing_document" in refusal.names and "named_missing_passage" not in refusal.names
-    assert "named_missing_passage" in selector.names and "named_missing_document" not in selector.names
+    assert "named_missing_document" in selector.names and "named_missing_passage" not in selector.names
+    fitted_as = dict(zip(selector.names, selector.weights, strict=True))["named_missing_document"]
+    assert train_answerability.main(["--train", str(train), "--test", str(test), "--model-dir", str(out),
+                                     "--selector-named-in-passage"]) == 0
+    passage = AnswerabilityModel.load(out / SELECTOR_FILE)
+    assert "named_missing_passage" in passage.names and "named_missing_document" not in passage.names
+    assert dict(zip(passage.names, passage.weights, strict=True))["named_missing_passage"] == fitted_as  # same fit
     weight = dict(zip(refusal.names, refusal.weights, strict=True))["named_missing_document"]
     assert weight < 0  # a named place the document never mentions: refuse
     assert refusal.card["trained_on"]["near_miss"] > 0 and "--named-swaps" in refusal.card["command"]
