@@ -20,7 +20,8 @@ _QTYPES = (
 # questions whose answer is an enumeration: the reader may take a longer span
 _LIST = re.compile(
     r"\b(مكونات|عناصر|انواع|اسماء|المدن|الدول|البلدان|المناطق|اهداف|اسباب|محاور|مراحل|ابرز|اهم|مجالات|توصيات|"
-    r"قطاعات|الجهات|المؤسسات|الاطراف)\b|^\s*(اذكر|عدد)\s(?!ال?مشارك)|what are|which .* are|\blist\b|name the"
+    r"قطاعات|الجهات|المؤسسات|الاطراف)\b|^\s*(اذكر|عدد)\s(?!ال?مشارك)|^\s*و?ما\s+(?:هي\s+)?ال\w{2,}ات\b|what are|"
+    r"which .* are|\blist\b|name the"
 )
 
 

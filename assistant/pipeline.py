@@ -367,6 +367,8 @@ class Assistant:
                 debug["gloss"] = analysis.gloss  # what an English question was read with (``glossary``)
             if not ok:
                 return Answer(question, self.text("refusal"), True, (), tuple(hits), mode="reader", debug=debug)
+            if analysis.is_list:
+                found = reading.as_list(found, texts)
             text, citations, short = reading.compose(found, texts)
             return Answer(question, text, False, citations, tuple(hits), mode="reader", short_answer=short, debug=debug)
         notice = self.text("reader_unavailable", reason=self.reader_error) if engine == "reader" else ""

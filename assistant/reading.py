@@ -12,7 +12,7 @@ sentence verbatim — each carrying marker [1].
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import arabic, gazetteer
 from .analysis import Analysis
@@ -287,6 +287,46 @@ def _names_the_asker(new_words: set[str], named: tuple[str, ...]) -> bool:
         return False
     known = set(named)
     return all((found := gazetteer.named(w)) and set(found) <= known for w in new_words)
+
+
+MAX_LIST_ITEMS = 12
+
+
+def list_items(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The list ``text[start:end]`` belongs to: (start of its first item, end of its last), or None. A span belongs
+    to a list when it touches one of its items («• …», «2. …»), or the sentence that opens it and ends with «:»
+    («… لضمان ما يلي:» followed by «1. …», «2. …»). Items are consecutive lines (at most ``MAX_LIST_ITEMS``)."""
+    lines, at = [], 0
+    for line in text.split("\n"):
+        lines.append((at, at + len(line)))
+        at += len(line) + 1
+    items = {i for i, (a, b) in enumerate(lines) if is_list_item(text[a:b])}
+    if not items:
+        return None
+    for i, (a, b) in enumerate(lines):
+        if not (a < end and b > start):
+            continue
+        first = i if i in items else i + 1 if text[a:b].rstrip().endswith(":") and i + 1 in items else None
+        if first is None:
+            continue
+        while first - 1 in items:
+            first -= 1
+        last = first
+        while last + 1 in items and last + 1 - first < MAX_LIST_ITEMS:
+            last += 1
+        return _trim(text, lines[first][0], lines[last][1])
+    return None
+
+
+def as_list(reading: Reading, texts: dict[str, str]) -> Reading:
+    """For a list question («ما أبرز أمثلة التعاون…؟»): a span in a list, or in the sentence that opens one,
+    answers with the whole list — short answer and quote alike, so the answer shows it once."""
+    found = list_items(texts[reading.hit.chunk.source], reading.start, reading.end)
+    if found is None:
+        return reading
+    a, b = found
+    hit = _citing_hit(reading.passage, a, b) if reading.passage is not None else reading.hit
+    return replace(reading, hit=hit, start=a, end=b, quote_start=a, quote_end=b)
 
 
 def compose(reading: Reading, texts: dict[str, str]) -> tuple[str, tuple[Citation, ...], ShortAnswer]:

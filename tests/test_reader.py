@@ -501,3 +501,50 @@ def test_off_place_tells_a_sentence_about_another_country(question, quote, off):
     from assistant.reading import asked_places, off_place
 
     assert off_place(quote, (None, 0, 1, 0, len(quote)), asked_places(analyse(question))) is off
+
+
+_LISTED = ("وتدعو الشبكة الحكومة إلى تعزيز قانونها. وبشكل أكثر تحديداً، ينبغي العمل لضمان ما يلي:\n"
+           "1. الحصول على مأوى حق غير مشروط للضحية.\n2. لا يتم تجريم الضحايا بموجب قوانين أخرى.\n"
+           "3. تحليل عوامل الاتجار بالأطفال.\nوتجدد الشبكة دعمها للعراق.")
+
+
+@pytest.mark.parametrize("inside, listed", [
+    ("لا يتم تجريم", True),  # an item: the whole list
+    ("لضمان ما يلي", True),  # the sentence that opens it with «:»
+    ("تعزيز قانونها", True),  # the same line, before the sentence that opens the list
+    ("دعمها للعراق", False),  # after the list
+])
+def test_list_items_finds_the_list_a_span_belongs_to(inside, listed):
+    from assistant.reading import list_items
+
+    at = _LISTED.find(inside)
+    found = list_items(_LISTED, at, at + len(inside))
+    if not listed:
+        assert found is None
+        return
+    a, b = found
+    assert _LISTED[a:b].startswith("1. الحصول") and _LISTED[a:b].endswith("تحليل عوامل الاتجار بالأطفال")
+    assert list_items("نص بلا قائمة: فقط جملة.", 0, 5) is None
+
+
+def test_a_list_question_is_answered_with_the_whole_list(settings, fake_embedder, tmp_path):
+    """«ما الضمانات …؟» asks for a list: the reader's span in one item (or in the sentence that opens the list)
+    answers with every item, once (short answer and quote are the same text); another question keeps its span."""
+    from assistant.analysis import is_list_question
+
+    assert is_list_question("ما الضمانات التي تطالب بها الشبكة؟") and is_list_question("وما هي المنظمات المشاركة؟")
+    assert not is_list_question("ما الدعم الذي قدمه المكتب؟")
+    docs = tmp_path / "listed"
+    docs.mkdir()
+    (docs / "list.txt").write_text(_LISTED, encoding="utf-8")
+    reader = ScriptedReader({"الضمانات": "لا يتم تجريم الضحايا", "ما الذي لا يتم": "لا يتم تجريم الضحايا"})
+    assistant = Assistant(settings.with_(answer_mode="reader", docs_dir=docs, index_dir=tmp_path / "listed-index"),
+                          embedder=fake_embedder, reader=reader)
+    assistant.ingest(progress=False)
+    answer = assistant.ask("ما الضمانات التي تطالب بها الشبكة الحكومة؟")
+    short = answer.short_answer
+    assert short.text == _LISTED[short.start : short.end] and short.text.startswith("1. الحصول")
+    assert short.text.endswith("تحليل عوامل الاتجار بالأطفال") and answer.answer == f"{short.text} [1]"
+    assert answer.citations[0].quote == short.text
+    single = assistant.ask("ما الذي لا يتم بحق الضحايا؟")
+    assert single.short_answer.text == "لا يتم تجريم الضحايا"
