@@ -182,14 +182,21 @@ def render_answer(answer: Mapping) -> str:
     text = answer.get("answer", "")
     short = answer.get("short_answer") or {}
     citations = answer.get("citations", [])
-    first, sep, rest = text.partition("\n")
+    # the short answer is the first line, or the first lines up to its marker (a list: one item per line)
+    lines = text.split("\n")
+    k = next((i for i, line in enumerate(lines) if line.rstrip().endswith("]")), 0)
+    first, rest = "\n".join(lines[: k + 1]), "\n".join(lines[k + 1 :])
+
+    def linked(part: str) -> str:  # line breaks kept: a list's items stay one per line
+        return "<br>".join(link_markers(line, citations, short) for line in part.split("\n"))
+
     if refused:
         body = bidi(text)
     elif short.get("text") and first.startswith(short["text"]):  # the short answer first, bold
-        body = (f'<div class="short-answer"><strong>{link_markers(first, citations, short)}</strong></div>'
-                + (f'<div class="support">{link_markers(rest, citations, short)}</div>' if rest else ""))
+        body = (f'<div class="short-answer"><strong>{linked(first)}</strong></div>'
+                + (f'<div class="support">{linked(rest)}</div>' if rest else ""))
     else:
-        body = link_markers(text, citations, short)
+        body = linked(text)
     notice = f'<div class="notice">{bidi(answer["notice"])}</div>' if answer.get("notice") else ""
     copy = f'<button type="button" class="copy-btn" data-copy="{esc(text)}">نسخ الإجابة</button>'
     cls = "answer refused" if refused else "answer"

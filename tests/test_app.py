@@ -371,3 +371,18 @@ def test_login_is_throttled_after_repeated_failures():
     assert not auth("admin", "secret")  # locked: even the right password waits out the window
     now[0] = 61.0
     assert auth("admin", "secret")
+
+
+def test_a_list_answer_keeps_one_item_per_line_bold_and_once():
+    items = "• دعم التشريعات في الإمارات.\n• تدريب مئات المسؤولين في الكويت"
+    answer = {"answer": f"{items} [1]", "refused": False, "passages": [],
+              "citations": [{"n": 1, "source": "d.txt", "chunk_id": "d.txt#0", "start": 10, "end": 10 + len(items),
+                             "quote": items}],
+              "short_answer": {"text": items, "n": 1, "source": "d.txt", "start": 10, "end": 10 + len(items)}}
+    out = ui.render_answer(answer)
+    strong = out.split('<div class="short-answer"><strong>', 1)[1].split("</strong></div>", 1)[0]
+    assert strong.count("<br>") == 1 and "الإمارات" in strong and "الكويت" in strong and 'class="cite"' in strong
+    assert '<div class="support">' not in out  # the list is its own quote: shown once
+    two = ui.render_answer({**answer, "answer": "عشرين عامًا [1]\nامتدت على مدى عشرين عامًا [1]",
+                            "short_answer": {**answer["short_answer"], "text": "عشرين عامًا"}})
+    assert '<div class="support">' in two and "<br>" not in two.split('<div class="support">')[0]
