@@ -290,6 +290,7 @@ def _names_the_asker(new_words: set[str], named: tuple[str, ...]) -> bool:
 
 
 MAX_LIST_ITEMS = 12
+MAX_LIST_CHARS = 1500  # a longer list is not an answer to read at a glance: the reader's own span stays
 
 
 def list_items(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -322,7 +323,7 @@ def as_list(reading: Reading, texts: dict[str, str]) -> Reading:
     """For a list question («ما أبرز أمثلة التعاون…؟»): a span in a list, or in the sentence that opens one,
     answers with the whole list — short answer and quote alike, so the answer shows it once."""
     found = list_items(texts[reading.hit.chunk.source], reading.start, reading.end)
-    if found is None:
+    if found is None or found[1] - found[0] > MAX_LIST_CHARS:
         return reading
     a, b = found
     hit = _citing_hit(reading.passage, a, b) if reading.passage is not None else reading.hit

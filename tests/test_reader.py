@@ -548,3 +548,15 @@ def test_a_list_question_is_answered_with_the_whole_list(settings, fake_embedder
     assert answer.citations[0].quote == short.text
     single = assistant.ask("ما الذي لا يتم بحق الضحايا؟")
     assert single.short_answer.text == "لا يتم تجريم الضحايا"
+
+
+def test_a_list_too_long_to_read_at_a_glance_leaves_the_reader_s_span(monkeypatch):
+    from assistant import reading
+    from assistant.types import Chunk, Hit
+
+    hit = Hit(Chunk("d#0", "d", 0, len(_LISTED), _LISTED), 1.0, dense_rank=1, lexical_rank=1)
+    at = _LISTED.find("لا يتم تجريم")
+    found = reading.Reading(hit, at, at + 13, 5.0, at, at + 40)
+    assert reading.as_list(found, {"d": _LISTED}).start < at  # the whole list
+    monkeypatch.setattr(reading, "MAX_LIST_CHARS", 50)
+    assert reading.as_list(found, {"d": _LISTED}) == found
