@@ -197,8 +197,8 @@ class ReaderAnswerer:
         limit = self.list_answer_tokens if analysis.is_list else None
         read = [texts[p.source][p.start : p.end] for p in passages]
         # a passage that lists one fact per country: its best span may be another country's («… في السعودية» for
-        # «… في عمان؟»); then the best span of the sentence naming the asked one answers (with one candidate per
-        # passage; with more, the selector weighs each sentence's)
+        # «… في عمان؟»); then the best span starting in the list item naming the asked one answers (``off_place``;
+        # with one candidate per passage — with more, the selector weighs each sentence's)
         places = asked_places(analysis) if self.sentences == 1 else ()
         spans = self.reader.read(analysis.reader_question, read, limit, per_sentence=self.sentences > 1 or bool(places))
         best: dict[int, list[tuple]] = {}
