@@ -261,8 +261,8 @@ def asked_places(analysis: Analysis) -> tuple[str, ...]:
 
 
 def names_place(text: str, places: tuple[str, ...]) -> bool:
-    norm = arabic.normalize(text)
-    return any(gazetteer.mentions(p, norm) for p in places)
+    """Does ``text`` mention any of ``places`` (``gazetteer.missing``: not all of them absent)?"""
+    return bool(places) and gazetteer.missing(places, text) < 1.0
 
 
 def off_place(doc: str, kept: tuple, places: tuple[str, ...]) -> bool:
@@ -273,11 +273,10 @@ def off_place(doc: str, kept: tuple, places: tuple[str, ...]) -> bool:
     if not gazetteer.COUNTRIES.intersection(places):
         return False
     *_, qa, qb = kept
-    quote = arabic.normalize(doc[qa:qb])
-    if any(gazetteer.mentions(p, quote) for p in places):
+    if names_place(doc[qa:qb], places):
         return False
-    wider = gazetteer.COUNTRIES | gazetteer.REGIONS
-    return any(p not in places and gazetteer.mentions(p, quote) for p in wider)
+    others = tuple((gazetteer.COUNTRIES | gazetteer.REGIONS).difference(places))
+    return names_place(doc[qa:qb], others)
 
 
 def _names_the_asker(new_words: set[str], named: tuple[str, ...]) -> bool:

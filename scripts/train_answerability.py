@@ -230,9 +230,8 @@ def main(argv=None) -> int:
     else:
         selector = fit_choice(groups, targets, selector_names, l2=args.l2) if groups else None
         if selector is not None and not args.selector_named_in_passage:
-            selector = type(selector)(tuple("named_missing_document" if n == "named_missing_passage" else n
-                                            for n in selector.names), selector.mean, selector.scale, selector.weights,
-                                      selector.bias, selector.card)
+            selector = replace(selector, names=tuple("named_missing_document" if n == "named_missing_passage" else n
+                                                     for n in selector.names))
     selection = {"train": select(train, selector), "test": select(test, selector)}
     print("selection:", json.dumps(selection))
     rows = [r for r in train if usable(r)]
@@ -265,7 +264,8 @@ def main(argv=None) -> int:
     card = {
         "command": f"python scripts/train_answerability.py --train {portable(args.train)} --test {portable(args.test)} "
                    + (f"--without {' '.join(args.without)} " if args.without else "")
-                   + ("--keep-selectors " if args.keep_selectors else "") +
+                   + ("--keep-selectors " if args.keep_selectors else "")
+                   + ("--selector-named-in-passage " if args.selector_named_in_passage else "") +
                    "(records: python scripts/calibrate_reader.py --swaps --named-swaps --count-swaps --squad "
                    "../shared/train/arcd-train.json or arcd-test.json --out <records>)",
         "what": "logistic regression: is the asked fact in the reader's chosen passage (Arabic questions)",
