@@ -273,11 +273,15 @@ SHARED_TRAIN = Path(__file__).resolve().parent.parent.parent / "shared" / "train
               help="ARCD epochs that add each question with its own paragraph less the answer's sentence, as no answer.")
 @click.option("--squad-sentence-share", type=float, default=0.0, show_default=True,
               help="Share of SQuAD questions that also get their paragraph less the answer's sentence, as no answer.")
+@click.option("--rewrites", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="TSV file (id, question) of ARCD-train questions asked another way, e.g. in English; repeatable.")
+@click.option("--rewrite-epochs", type=int, default=0, show_default=True,
+              help="Epochs that add each rewritten question with its passage, and with a same-article negative.")
 @click.pass_obj
 def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, first_trained_layer, arabic_epochs,
                  resample_negatives, swap_epochs, squad_swap_share, squad_questions, batch_size, lr, max_minutes,
                  eval_limit, shared_norm, init_from, head_lr, squad_negative_share, sentence_epochs,
-                 squad_sentence_share):
+                 squad_sentence_share, rewrites, rewrite_epochs):
     """Train the span reader (top e5 layers + head) and write weights + model card."""
     from .embeddings import SentenceEmbedder, resolve_model
     from .reader import CARD_FILE, READER_DIR, Reader, ReaderConfig
@@ -290,7 +294,8 @@ def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, firs
                        squad_swap_share=squad_swap_share, squad_questions=squad_questions, batch_size=batch_size, lr=lr,
                        max_minutes=max_minutes, shared_norm=shared_norm, init_from=init_from or "", head_lr=head_lr,
                        squad_negative_share=squad_negative_share, sentence_epochs=sentence_epochs,
-                       squad_sentence_share=squad_sentence_share)
+                       squad_sentence_share=squad_sentence_share, rewrites=tuple(rewrites),
+                       rewrite_epochs=rewrite_epochs)
 
     def run():
         info = resolve_model(obj.settings)

@@ -76,6 +76,8 @@ class TrainSettings:
     threads: int = 0
     shared_norm: float = 0.0  # weight of the shared-normalisation loss (0: the shipped recipe's independent windows)
     init_from: str = ""  # a trained reader's folder to continue from ("" : the e5 base)
+    rewrites: tuple[str, ...] = ()  # TSV files of ARCD-train questions asked another way (id, question): English, …
+    rewrite_epochs: int = 0  # epochs that add each rewritten question (and a same-article negative of it)
 
 
 def portable_path(value):
@@ -111,6 +113,30 @@ def read_squad(path: str | Path, origin: str) -> list[Example]:
     return out
 
 
+def read_rewrites(path: str | Path) -> dict[str, str]:
+    """A TSV file of rewritten questions: ``id<TAB>question`` per line (a header line without a tab is skipped)."""
+    out = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        qid, tab, question = line.partition("\t")
+        if tab and question.strip():
+            out[qid.strip()] = question.strip()
+    return out
+
+
+def rewritten(examples: list[Example], paths: Sequence[str | Path]) -> list[Example]:
+    """Each answerable example whose id a rewrite file holds, with the rewritten question (same passage and
+    answer): the cross-lingual examples (English question, Arabic passage) the recipes had none of, and dialect
+    questions. A question is read as the pipeline reads it: dialect question words in MSA (``arabic.msa_question``)."""
+    from .arabic import msa_question
+
+    out = []
+    for path in paths:
+        questions, origin = read_rewrites(path), "rewrite-" + Path(path).stem
+        out += [replace(e, qid=f"{e.qid}-{origin}", question=msa_question(questions[e.qid]), origin=origin)
+                for e in examples if e.answers and e.qid in questions]
+    return out
+
+
 def _locate(context: str, text: str, hint: int) -> int:
     if hint >= 0 and context[hint : hint + len(text)] == text:
         return hint
@@ -125,10 +151,12 @@ def _holds(context: str, answers: tuple[str, ...]) -> bool:
     return any(arabic.normalize(a).strip() and arabic.normalize(a).strip() in norm for a in answers)
 
 
-def same_article_negatives(examples: list[Example], rng: random.Random, share: float = 1.0) -> list[Example]:
-    """Each question with another paragraph of its own article (the fact absent)."""
+def same_article_negatives(examples: list[Example], rng: random.Random, share: float = 1.0,
+                           pool: Sequence[Example] = ()) -> list[Example]:
+    """Each question with another paragraph of its own article (the fact absent); the article's paragraphs are
+    those of ``examples`` and ``pool``."""
     by_article: dict[str, list[str]] = {}
-    for e in examples:
+    for e in (*pool, *examples):
         paragraphs = by_article.setdefault(e.article, [])
         if e.context not in paragraphs:
             paragraphs.append(e.context)
@@ -316,6 +344,9 @@ def independent_examples(arcd: list[Example], squad: list[Example], ts: TrainSet
         negatives += sentence_negatives(arcd, rng)
     if squad and ts.squad_sentence_share:
         negatives += sentence_negatives(squad, rng, ts.squad_sentence_share)
+    rewrites = rewritten(arcd, ts.rewrites) if ts.rewrite_epochs else []
+    for _ in range(ts.rewrite_epochs if rewrites else 0):
+        negatives += rewrites + same_article_negatives(rewrites, rng, pool=arcd)
     return arcd * ts.arabic_epochs + squad + negatives
 
 
@@ -602,18 +633,29 @@ def train(ts: TrainSettings, base_path: str, embedder=None, log=print) -> dict:
         "architecture": f"BERT encoder, layers {upto}..11 fine-tuned, linear start/end head; null answer at <s>"
                         + ("; shared-normalised spans across each question's passages" if ts.shared_norm else ""),
         "config": asdict(config),
-        "train": {k: portable_path(v) for k, v in asdict(ts).items() if k != "config"},
+        "train": {k: [portable_path(x) for x in v] if isinstance(v, tuple) else portable_path(v)
+                  for k, v in asdict(ts).items() if k != "config"},
         "data": {
             "arcd_train": {"path": portable_path(ts.arcd_train), "licence": "MIT", "cite": "Mozannar et al., Neural Arabic Question Answering, WANLP 2019"},
             "squad": {"path": portable_path(ts.squad), "licence": "CC BY-SA 4.0", "cite": "Rajpurkar, Jia, Liang 2018, SQuAD 2.0 (first 10 training articles)"},
+            **({"rewrites": {"paths": [portable_path(str(p)) for p in ts.rewrites],
+                             "licence": "MIT (ARCD-train's questions, translated here)"}} if ts.rewrites else {}),
             "examples": counts, "windows": len(feats),
         },
+        **({"init_from_card": init_card(ts.init_from)} if ts.init_from else {}),
         "steps": steps_done, "planned_steps": total, "final_loss": float(np.mean(losses[-50:])) if losses else None,
         "minutes": round(minutes, 1), "sec_per_step": round(float(np.mean(step_times)), 2) if step_times else None,
     }
     (out / CARD_FILE).write_text(json.dumps(card, ensure_ascii=False, indent=2), encoding="utf-8")
     log(f"saved {out / WEIGHTS_FILE} after {minutes:.1f} min")
     return card
+
+
+def init_card(folder: str | Path) -> dict:
+    """What a continued reader started from: the starting reader's card (its own recipe and metrics), so one
+    card names every step from the e5 base."""
+    path = Path(folder) / CARD_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"path": portable_path(str(folder))}
 
 
 # ------------------------------------------------------------------------------ held-out measurement

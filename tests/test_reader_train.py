@@ -15,6 +15,7 @@ from assistant.reader_train import (
     independent_examples,
     question_groups,
     retrieved_negatives,
+    rewritten,
     same_article_negatives,
     sentence_negatives,
     shared_norm_loss,
@@ -248,3 +249,24 @@ def test_sentence_negatives_join_the_training_data_only_when_asked():
     assert "arcd-negative-sentence" not in shipped  # the shipped recipe is unchanged
     more = origins(TrainSettings(arabic_epochs=2, sentence_epochs=2))
     assert more.count("arcd-negative-sentence") == 2 and len(more) == len(shipped) + 2
+
+
+def test_rewritten_questions_keep_passage_and_answer_and_join_only_when_asked(tmp_path):
+    arcd = _examples()
+    tsv = tmp_path / "english.tsv"
+    tsv.write_text("id\tquestion\nq1\tWhen was the city founded?\nq3\tHow long is the river?\nzz\tNot in the data?\n",
+                   encoding="utf-8")
+    rows = rewritten(arcd, [tsv])
+    by_id = {e.qid: e for e in arcd}
+    assert [r.question for r in rows] == ["When was the city founded?", "How long is the river?"]
+    for r in rows:
+        original = by_id[r.qid.split("-")[0]]
+        assert (r.context, r.answer_start, r.answers, r.origin) == (original.context, original.answer_start,
+                                                                    original.answers, "rewrite-english")
+    def origins(ts):
+        return [e.origin for e in independent_examples(arcd, [], ts, random.Random(3), HashingEmbedder())]
+    shipped = origins(TrainSettings(arabic_epochs=2, rewrites=(str(tsv),)))
+    assert not any(o.startswith("rewrite") for o in shipped)  # listed but no rewrite epochs: unchanged
+    more = origins(TrainSettings(arabic_epochs=2, rewrites=(str(tsv),), rewrite_epochs=2))
+    assert more.count("rewrite-english") == 4
+    assert more.count("rewrite-english-negative-article") == 4  # q1 and q3 each have a sibling without the answer
