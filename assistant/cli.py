@@ -277,11 +277,15 @@ SHARED_TRAIN = Path(__file__).resolve().parent.parent.parent / "shared" / "train
               help="TSV file (id, question) of ARCD-train questions asked another way, e.g. in English; repeatable.")
 @click.option("--rewrite-epochs", type=int, default=0, show_default=True,
               help="Epochs that add each rewritten question with its passage, and with a same-article negative.")
+@click.option("--unanswerable", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="TSV file (article#paragraph of --arcd-train, question) of written near-misses: no answer.")
+@click.option("--unanswerable-epochs", type=int, default=0, show_default=True,
+              help="Epochs that add each written near-miss with its paragraph, as no answer.")
 @click.pass_obj
 def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, first_trained_layer, arabic_epochs,
                  resample_negatives, swap_epochs, squad_swap_share, squad_questions, batch_size, lr, max_minutes,
                  eval_limit, shared_norm, init_from, head_lr, squad_negative_share, sentence_epochs,
-                 squad_sentence_share, rewrites, rewrite_epochs):
+                 squad_sentence_share, rewrites, rewrite_epochs, unanswerable, unanswerable_epochs):
     """Train the span reader (top e5 layers + head) and write weights + model card."""
     from .embeddings import SentenceEmbedder, resolve_model
     from .reader import CARD_FILE, READER_DIR, Reader, ReaderConfig
@@ -295,7 +299,8 @@ def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, firs
                        max_minutes=max_minutes, shared_norm=shared_norm, init_from=init_from or "", head_lr=head_lr,
                        squad_negative_share=squad_negative_share, sentence_epochs=sentence_epochs,
                        squad_sentence_share=squad_sentence_share, rewrites=tuple(rewrites),
-                       rewrite_epochs=rewrite_epochs)
+                       rewrite_epochs=rewrite_epochs, unanswerable=unanswerable or "",
+                       unanswerable_epochs=unanswerable_epochs)
 
     def run():
         info = resolve_model(obj.settings)

@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from .arabic import msa_question
 from .reader import CARD_FILE, WEIGHTS_FILE, ReaderConfig, build_model, load_trained, span_logits, trained_state
 
 
@@ -78,6 +79,8 @@ class TrainSettings:
     init_from: str = ""  # a trained reader's folder to continue from ("" : the e5 base)
     rewrites: tuple[str, ...] = ()  # TSV files of ARCD-train questions asked another way (id, question): English, …
     rewrite_epochs: int = 0  # epochs that add each rewritten question (and a same-article negative of it)
+    unanswerable: str = ""  # TSV file of written near-misses: paragraph key (article#paragraph of arcd_train), question
+    unanswerable_epochs: int = 0  # epochs that add each written near-miss with its paragraph, as no answer
 
 
 def portable_path(value):
@@ -127,13 +130,28 @@ def rewritten(examples: list[Example], paths: Sequence[str | Path]) -> list[Exam
     """Each answerable example whose id a rewrite file holds, with the rewritten question (same passage and
     answer): the cross-lingual examples (English question, Arabic passage) the recipes had none of, and dialect
     questions. A question is read as the pipeline reads it: dialect question words in MSA (``arabic.msa_question``)."""
-    from .arabic import msa_question
-
     out = []
     for path in paths:
         questions, origin = read_rewrites(path), "rewrite-" + Path(path).stem
         out += [replace(e, qid=f"{e.qid}-{origin}", question=msa_question(questions[e.qid]), origin=origin)
                 for e in examples if e.answers and e.qid in questions]
+    return out
+
+
+def read_unanswerable(squad_path: str | Path, path: str | Path) -> list[Example]:
+    """Written near-misses: questions about a paragraph's topic whose answer its article never gives, each with
+    that paragraph and no answer. ``path`` holds ``<article index>#<paragraph index><TAB>question`` lines that
+    refer to ``squad_path``'s articles and paragraphs."""
+    data = json.loads(Path(squad_path).read_text(encoding="utf-8"))["data"]
+    out = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines()):
+        key, tab, question = line.partition("\t")
+        if not tab or not question.strip():
+            continue
+        a, p = (int(x) for x in key.strip().split("#"))
+        article = data[a]
+        out.append(Example(f"nm-{a}-{p}-{n}", msa_question(question.strip()), article["paragraphs"][p]["context"],
+                           origin="arcd-unanswerable", article=article.get("title", str(a))))
     return out
 
 
@@ -347,6 +365,8 @@ def independent_examples(arcd: list[Example], squad: list[Example], ts: TrainSet
     rewrites = rewritten(arcd, ts.rewrites) if ts.rewrite_epochs else []
     for _ in range(ts.rewrite_epochs if rewrites else 0):
         negatives += rewrites + same_article_negatives(rewrites, rng, pool=arcd)
+    written = read_unanswerable(ts.arcd_train, ts.unanswerable) if ts.unanswerable and ts.unanswerable_epochs else []
+    negatives += written * ts.unanswerable_epochs
     return arcd * ts.arabic_epochs + squad + negatives
 
 
@@ -640,6 +660,9 @@ def train(ts: TrainSettings, base_path: str, embedder=None, log=print) -> dict:
             "squad": {"path": portable_path(ts.squad), "licence": "CC BY-SA 4.0", "cite": "Rajpurkar, Jia, Liang 2018, SQuAD 2.0 (first 10 training articles)"},
             **({"rewrites": {"paths": [portable_path(str(p)) for p in ts.rewrites],
                              "licence": "MIT (ARCD-train's questions, translated here)"}} if ts.rewrites else {}),
+            **({"unanswerable": {"path": portable_path(ts.unanswerable),
+                                 "licence": "MIT (questions written here about ARCD-train's paragraphs)"}}
+               if ts.unanswerable else {}),
             "examples": counts, "windows": len(feats),
         },
         **({"init_from_card": init_card(ts.init_from)} if ts.init_from else {}),

@@ -14,6 +14,7 @@ from assistant.reader_train import (
     evaluate_sentence_probe,
     independent_examples,
     question_groups,
+    read_unanswerable,
     retrieved_negatives,
     rewritten,
     same_article_negatives,
@@ -270,3 +271,22 @@ def test_rewritten_questions_keep_passage_and_answer_and_join_only_when_asked(tm
     more = origins(TrainSettings(arabic_epochs=2, rewrites=(str(tsv),), rewrite_epochs=2))
     assert more.count("rewrite-english") == 4
     assert more.count("rewrite-english-negative-article") == 4  # q1 and q3 each have a sibling without the answer
+
+
+def test_written_near_misses_pair_each_question_with_its_paragraph_as_no_answer(tmp_path):
+    import json
+
+    squad = {"data": [{"title": "حمزة", "paragraphs": [{"context": "ولد حمزة سنة 568.", "qas": []},
+                                                        {"context": "قتل حمزة في أحد.", "qas": []}]}]}
+    (tmp_path / "train.json").write_text(json.dumps(squad, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "nm.tsv").write_text("0#1\tشكون قتل حمزة؟\n0#0\tأين ولد حمزة؟\n", encoding="utf-8")
+    rows = read_unanswerable(tmp_path / "train.json", tmp_path / "nm.tsv")
+    assert [(r.question, r.context, r.answer_start, r.origin) for r in rows] == [
+        ("من قتل حمزة؟", "قتل حمزة في أحد.", -1, "arcd-unanswerable"),  # read as the pipeline reads it
+        ("أين ولد حمزة؟", "ولد حمزة سنة 568.", -1, "arcd-unanswerable")]
+    arcd = _examples()
+    def origins(ts):
+        return [e.origin for e in independent_examples(arcd, [], ts, random.Random(3), HashingEmbedder())]
+    base = dict(arabic_epochs=1, arcd_train=str(tmp_path / "train.json"), unanswerable=str(tmp_path / "nm.tsv"))
+    assert "arcd-unanswerable" not in origins(TrainSettings(**base))
+    assert origins(TrainSettings(**base, unanswerable_epochs=3)).count("arcd-unanswerable") == 6

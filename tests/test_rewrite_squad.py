@@ -26,3 +26,23 @@ def test_rewritten_file_keeps_paragraphs_answers_and_only_rewritten_questions(tm
     assert paragraphs[0]["qas"] == [{"id": "1", "question": "إيمتى انولد حمزة؟",
                                      "answers": [{"text": "568", "answer_start": 13}]}]
     assert paragraphs[1]["qas"] == []
+
+
+def test_unanswerable_questions_become_their_paragraphs_only_questions_and_expected_refusals(tmp_path):
+    source = {"data": [{"title": "حمزة", "paragraphs": [
+        {"context": "ولد حمزة سنة 568.", "qas": [{"id": "1", "question": "متى ولد حمزة؟", "answers": [{"text": "568", "answer_start": 13}]}]},
+        {"context": "قتل حمزة في أحد.", "qas": [{"id": "3", "question": "أين قتل حمزة؟", "answers": [{"text": "أحد", "answer_start": 12}]}]}]}]}
+    (tmp_path / "src.json").write_text(json.dumps(source, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "nm.tsv").write_text("0#1\tمن قتل حمزة؟\n0#1\tمتى قتل حمزة؟\n", encoding="utf-8")
+    rewrite_squad.main(["--unanswerable", str(tmp_path / "src.json"), str(tmp_path / "nm.tsv"), str(tmp_path / "x.json")])
+    out = json.loads((tmp_path / "x.json").read_text(encoding="utf-8"))
+    first, second = out["data"][0]["paragraphs"]
+    assert first["qas"] == [] and first["context"] == "ولد حمزة سنة 568."
+    assert [(q["question"], q["is_impossible"], q["answers"]) for q in second["qas"]] == [
+        ("من قتل حمزة؟", True, []), ("متى قتل حمزة؟", True, [])]
+    assert len({q["id"] for q in second["qas"]}) == 2
+
+    from assistant.eval_io import load_squad
+
+    documents, rows, errors = load_squad(tmp_path / "x.json")
+    assert not errors and len(documents) == 2 and [r.answerable for r in rows] == [False, False]
