@@ -117,10 +117,32 @@ def _noun_like(norm: str, counted: bool = False) -> bool:
 _LETTERS = re.compile(r"[^\W\d_]+")  # a run of letters, as written
 
 
+def written_rows(squad: str, tsv: str, out: Path) -> list:
+    """Written near-misses (``eval/nearmiss/*.tsv``: paragraph key, question) as unanswerable rows of ``squad``'s
+    paragraphs (gold document: the paragraph they were written about)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import rewrite_squad
+
+    source = json.loads(Path(squad).read_text(encoding="utf-8"))
+    path = out / "written-near-misses.json"
+    path.write_text(json.dumps(rewrite_squad.unanswerable(source, rewrite_squad.paragraph_questions(tsv)),
+                               ensure_ascii=False), encoding="utf-8")
+    documents, rows, _ = load_squad(path)
+    keys = [(a, p) for a, article in enumerate(source["data"]) for p, para in enumerate(article["paragraphs"])
+            if isinstance(para.get("context"), str) and para["context"].strip()]
+    source_of = {key: d.source for key, d in zip(keys, documents, strict=True)}  # load_squad keeps this order
+    def paragraph(row) -> tuple[int, int]:  # ids are nm-<article>-<paragraph>-<n> (rewrite_squad.unanswerable)
+        _, a, p, _ = row.id.split("-")
+        return int(a), int(p)
+    return [replace(r, gold_docs=(source_of[paragraph(r)],)) for r in rows if not r.answerable]
+
+
 def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: str, swaps: bool = False,
-        originals: bool = True, rare_words: bool = True, count_swaps: bool = False) -> tuple[list[dict], object]:
+        originals: bool = True, rare_words: bool = True, count_swaps: bool = False,
+        written: list | None = None) -> tuple[list[dict], object]:
     """Ask every question with refusal off; record the reader's evidence and the answerability features.
-    With ``swaps``, entity-swapped variants of the questions are asked too (records with run ``swap``)."""
+    With ``swaps``, entity-swapped variants of the questions are asked too (records with run ``swap``); ``written``
+    near-misses are asked as they are (run ``written``)."""
     assistant = Assistant(settings.with_(index_dir=index_dir), embedder=embedder)
     assistant.index.ingest_documents(documents, progress=False)
     lexical, texts = assistant.index.lexical, assistant.index.texts
@@ -129,6 +151,7 @@ def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: s
         asked += [(row, "swap") for row in swapped(rows, texts, lexical.doc_freq, rare_words=rare_words)]
     if count_swaps:
         asked += [(row, "swap") for row in count_swapped(rows, texts)]
+    asked += [(row, "written") for row in written or []]
     out = []
     for i, (row, kind) in enumerate(asked):
         started = time.perf_counter()
@@ -208,6 +231,9 @@ def main(argv=None) -> int:
                              "with --only-swaps: add only these to --out's records.jsonl, keeping the others")
     parser.add_argument("--named-swaps", action="store_true",
                         help="swap only numbers, places and Latin names (not the rarest word)")
+    parser.add_argument("--unanswerable", default="",
+                        help="written near-misses of --squad's paragraphs (eval/nearmiss/*.tsv), asked over the full "
+                             "index (records with run 'written')")
     args = parser.parse_args(argv)
     out = Path(args.out)
     rare_words = not args.named_swaps
@@ -231,9 +257,10 @@ def main(argv=None) -> int:
     kept_docs = [d for d in documents if paragraph_of(d.source) % 2 == 0]
     kept_sources = {d.source for d in kept_docs}
 
+    written = written_rows(args.squad, args.unanswerable, out) if args.unanswerable else []
     full, embedder = run(settings, documents, rows, out / "full-index", None, "full", swaps=args.swaps,
-                         rare_words=rare_words, count_swaps=args.count_swaps)
-    swaps = [r for r in full if r["run"] == "swap"]
+                         rare_words=rare_words, count_swaps=args.count_swaps, written=written)
+    swaps = [r for r in full if r["run"] in ("swap", "written")]
     full = [r for r in full if r["run"] == "full"]
     probe, _ = run(settings, kept_docs, rows, out / "half-index", embedder, "probe")
     near = [r for r in probe if r["source"] not in kept_sources]

@@ -11,7 +11,8 @@ Every record holds the reader's best span of each retrieved passage (its candida
 selector (a softmax over a question's candidates, ``answerability.fit_choice``) learns which candidate
 answers: the gold paragraph's, where it was retrieved. Each record then keeps its selected candidate.
 Records may also hold swapped near-misses (run ``swap``: a number, place or name of a question that its
-article holds replaced by one it never uses; ``calibrate_reader.py --swaps --named-swaps``): always 0.
+article holds replaced by one it never uses; ``calibrate_reader.py --swaps --named-swaps``) and written ones
+(run ``written``: questions about a paragraph whose fact its article never gives; ``--unanswerable``): always 0.
 Labels: 1 = the fact is in the index, 0 = near-miss. Both models (``assistant/answerability.py``) are
 fitted on --train only (ARCD-train: the reader's own training questions), then:
   * the threshold is chosen on --test's curve as the issue asks (near-miss refusal as high as possible
@@ -64,7 +65,7 @@ def load(folder: Path) -> list[dict]:
     half = len(recs) // 2
     for i, r in enumerate(recs):
         r.setdefault("run", "full" if i < half else "probe")
-        r["label"] = 0 if r["run"] == "swap" else 1 if r["run"] == "full" or paragraph_of(r["source"]) % 2 == 0 else 0
+        r["label"] = 0 if r["run"] in ("swap", "written") else 1 if r["run"] == "full" or paragraph_of(r["source"]) % 2 == 0 else 0
         candidates = r.get("candidates") or []
         if r.get("question") and all("quote" in c and "text" in c for c in candidates):
             analysis = analyse(r["question"])
@@ -80,7 +81,7 @@ def selector_rows(recs: list[dict]) -> tuple[list[list[dict]], list[int]]:
     for r in recs:
         cands = r.get("candidates") or []
         gold = [i for i, c in enumerate(cands) if c["gold"]]
-        if r.get("language", "ar") != "ar" or r["run"] == "swap" or len(cands) < 2 or not gold:
+        if r.get("language", "ar") != "ar" or r["run"] in ("swap", "written") or len(cands) < 2 or not gold:
             continue
         groups.append([c["features"] for c in cands])
         targets.append(max(gold, key=lambda i: (cands[i]["f1"] or 0.0, cands[i]["features"]["evidence"])))
@@ -130,6 +131,7 @@ def point(recs: list[dict], score, t: float) -> dict:
     kept = [r for r in recs if r["run"] == "probe" and r["label"] == 1]
     near = [r for r in recs if r["run"] == "probe" and r["label"] == 0]
     swap = [r for r in recs if r["run"] == "swap"]
+    written = [r for r in recs if r["run"] == "written"]
 
     def rate(rs):
         return sum(score(r) < t for r in rs) / max(len(rs), 1)
@@ -141,6 +143,7 @@ def point(recs: list[dict], score, t: float) -> dict:
         "false_refusal_full": round(rate(full), 4),
         "false_refusal_probe": round(rate(kept), 4),
         "swap_refusal": round(rate(swap), 4) if swap else None,
+        "written_refusal": round(rate(written), 4) if written else None,
         "f1": round(sum(r["f1"] for r in full if score(r) >= t) / n, 4),
         "em": round(sum(r["em"] for r in full if score(r) >= t) / n, 4),
         "containment": round(sum(r["contained"] for r in full if score(r) >= t) / n, 4),

@@ -46,3 +46,15 @@ def test_unanswerable_questions_become_their_paragraphs_only_questions_and_expec
 
     documents, rows, errors = load_squad(tmp_path / "x.json")
     assert not errors and len(documents) == 2 and [r.answerable for r in rows] == [False, False]
+
+
+def test_calibration_asks_written_near_misses_as_unanswerable_rows_of_their_paragraph(tmp_path):
+    import calibrate_reader
+
+    source = {"data": [{"title": "حمزة", "paragraphs": [
+        {"context": "ولد حمزة سنة 568.", "qas": [{"id": "1", "question": "متى ولد حمزة؟", "answers": [{"text": "568", "answer_start": 13}]}]},
+        {"context": "قتل حمزة في أحد.", "qas": []}]}]}
+    (tmp_path / "src.json").write_text(json.dumps(source, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "nm.tsv").write_text("0#1\tمن قتل حمزة؟\n", encoding="utf-8")
+    rows = calibrate_reader.written_rows(str(tmp_path / "src.json"), str(tmp_path / "nm.tsv"), tmp_path)
+    assert [(r.question, r.answerable, r.gold_docs) for r in rows] == [("من قتل حمزة؟", False, ("حمزة#1",))]
