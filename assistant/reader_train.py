@@ -116,14 +116,20 @@ def read_squad(path: str | Path, origin: str) -> list[Example]:
     return out
 
 
-def read_rewrites(path: str | Path) -> dict[str, str]:
-    """A TSV file of rewritten questions: ``id<TAB>question`` per line (a header line without a tab is skipped)."""
-    out = {}
+def question_lines(path: str | Path) -> list[tuple[str, str]]:
+    """The ``key<TAB>question`` lines of a TSV file of written questions (a line without a tab or question is
+    skipped): a question id for rewrites, a paragraph key for written near-misses."""
+    out = []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
-        qid, tab, question = line.partition("\t")
+        key, tab, question = line.partition("\t")
         if tab and question.strip():
-            out[qid.strip()] = question.strip()
+            out.append((key.strip(), question.strip()))
     return out
+
+
+def read_rewrites(path: str | Path) -> dict[str, str]:
+    """A TSV file of rewritten questions: question id → rewritten question."""
+    return dict(question_lines(path))
 
 
 def rewritten(examples: list[Example], paths: Sequence[str | Path]) -> list[Example]:
@@ -144,13 +150,10 @@ def read_unanswerable(squad_path: str | Path, path: str | Path) -> list[Example]
     refer to ``squad_path``'s articles and paragraphs."""
     data = json.loads(Path(squad_path).read_text(encoding="utf-8"))["data"]
     out = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines()):
-        key, tab, question = line.partition("\t")
-        if not tab or not question.strip():
-            continue
-        a, p = (int(x) for x in key.strip().split("#"))
+    for n, (key, question) in enumerate(question_lines(path)):
+        a, p = (int(x) for x in key.split("#"))
         article = data[a]
-        out.append(Example(f"nm-{a}-{p}-{n}", msa_question(question.strip()), article["paragraphs"][p]["context"],
+        out.append(Example(f"nm-{a}-{p}-{n}", msa_question(question), article["paragraphs"][p]["context"],
                            origin="arcd-unanswerable", article=article.get("title", str(a))))
     return out
 

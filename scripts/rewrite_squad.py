@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.reader_train import read_rewrites  # noqa: E402
+from assistant.reader_train import question_lines, read_rewrites  # noqa: E402
 
 
 def rewrite(source: dict, questions: dict[str, str]) -> dict:
@@ -41,10 +41,8 @@ def rewrite(source: dict, questions: dict[str, str]) -> dict:
 def paragraph_questions(path: str | Path) -> dict[str, list[str]]:
     """``key<TAB>question`` lines grouped by paragraph key, in file order."""
     out: dict[str, list[str]] = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        key, tab, question = line.partition("\t")
-        if tab and question.strip():
-            out.setdefault(key.strip(), []).append(question.strip())
+    for key, question in question_lines(path):
+        out.setdefault(key, []).append(question)
     return out
 
 
