@@ -99,6 +99,12 @@ def serve(settings: Settings | None = None) -> None:
         first = assistant.ask("ما موضوع الوثائق؟")
         if first.mode == "reader":
             print(f"Answer engine: trained reader ({assistant.reader.reader.name}).", flush=True)
+            latin = assistant.latin_reader  # loaded now too: the first English question does not wait for it
+            if latin is not assistant.reader:
+                print(f"English / Latin-script questions: {latin.reader.name}.", flush=True)
+            elif assistant.latin_reader_error:
+                print(f"Latin reader unavailable ({assistant.latin_reader_error}): the main reader reads English "
+                      "questions.", flush=True)
         else:  # the sentence engine scores document sentences: embed them now
             if assistant.reader_error:
                 print(f"Reader unavailable: {assistant.reader_error}", flush=True)

@@ -132,6 +132,10 @@ def doctor(obj: Context):
     click.echo(health.line())
     reader = obj.assistant.reader if obj.settings.answer_mode == "reader" else None
     click.echo(f"reader: {reader.reader.name if reader else 'not used (' + (obj.assistant.reader_error or obj.settings.answer_mode) + ')'}")
+    if reader is not None:
+        latin = obj.assistant.latin_reader
+        click.echo(f"reader of English / Latin-script questions: {latin.reader.name if latin is not reader else 'the same'}"
+                   + (f" ({obj.assistant.latin_reader_error})" if obj.assistant.latin_reader_error else ""))
     if not health.ok:
         raise click.ClickException("the index needs mending: run `assistant ingest --rebuild`")
 
@@ -281,18 +285,22 @@ SHARED_TRAIN = Path(__file__).resolve().parent.parent.parent / "shared" / "train
               help="TSV file (article#paragraph of --arcd-train, question) of written near-misses: no answer.")
 @click.option("--unanswerable-epochs", type=int, default=0, show_default=True,
               help="Epochs that add each written near-miss with its paragraph, as no answer.")
+@click.option("--gloss", type=float, default=0.0, show_default=True,
+              help="Read rewritten and written English questions as the pipeline does: with their places' Arabic names "
+                   "and their words glossed in their paragraph's Arabic at this e5 similarity (0: the question alone).")
+@click.option("--name", default="e5-small-arabic-reader", show_default=True, help="The model card's name.")
 @click.pass_obj
 def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, first_trained_layer, arabic_epochs,
                  resample_negatives, swap_epochs, squad_swap_share, squad_questions, batch_size, lr, max_minutes,
                  eval_limit, shared_norm, init_from, head_lr, squad_negative_share, sentence_epochs,
-                 squad_sentence_share, rewrites, rewrite_epochs, unanswerable, unanswerable_epochs):
+                 squad_sentence_share, rewrites, rewrite_epochs, unanswerable, unanswerable_epochs, gloss, name):
     """Train the span reader (top e5 layers + head) and write weights + model card."""
     from .embeddings import SentenceEmbedder, resolve_model
     from .reader import CARD_FILE, READER_DIR, Reader, ReaderConfig
     from .reader_train import TrainSettings, evaluate_gold, train
 
     out_dir = out_dir or READER_DIR
-    ts = TrainSettings(arcd_train=arcd_train or "", squad=squad or "", eval_file=eval_file or "", out_dir=str(out_dir),
+    ts = TrainSettings(name=name, arcd_train=arcd_train or "", squad=squad or "", eval_file=eval_file or "", out_dir=str(out_dir),
                        seed=seed, config=ReaderConfig(first_trained_layer=first_trained_layer),
                        arabic_epochs=arabic_epochs, resample_negatives=resample_negatives, swap_epochs=swap_epochs,
                        squad_swap_share=squad_swap_share, squad_questions=squad_questions, batch_size=batch_size, lr=lr,
@@ -300,7 +308,7 @@ def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, firs
                        squad_negative_share=squad_negative_share, sentence_epochs=sentence_epochs,
                        squad_sentence_share=squad_sentence_share, rewrites=tuple(rewrites),
                        rewrite_epochs=rewrite_epochs, unanswerable=unanswerable or "",
-                       unanswerable_epochs=unanswerable_epochs)
+                       unanswerable_epochs=unanswerable_epochs, gloss=gloss)
 
     def run():
         info = resolve_model(obj.settings)

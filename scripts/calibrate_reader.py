@@ -156,7 +156,7 @@ def run(settings: Settings, documents, rows, index_dir: Path, embedder, label: s
     for i, (row, kind) in enumerate(asked):
         started = time.perf_counter()
         analysis, hits = assistant.find(analyse(row.question))  # as ``Assistant.ask`` searches (and glosses)
-        readings = assistant.reader.candidates(analysis, hits, texts)
+        readings = assistant.reader_for(analysis).candidates(analysis, hits, texts)
         candidates = []
         for c, feats in zip(readings, assistant.candidate_features(analysis, readings), strict=True):
             answer, _, sa = reading.compose(c, texts)

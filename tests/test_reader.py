@@ -560,3 +560,28 @@ def test_a_list_too_long_to_read_at_a_glance_leaves_the_reader_s_span(monkeypatc
     assert reading.as_list(found, {"d": _LISTED}).start < at  # the whole list
     monkeypatch.setattr(reading, "MAX_LIST_CHARS", 50)
     assert reading.as_list(found, {"d": _LISTED}) == found
+
+
+def test_english_questions_are_read_by_the_latin_reader_and_arabic_ones_by_the_main_reader(settings, fake_embedder):
+    script = {"امتدت الدراسة": "عشرين عامًا", "how many years": "عام"}  # «عام» is in many passages
+    arabic_reader, latin_reader = ScriptedReader(script), ScriptedReader(script)
+    assistant = Assistant(settings.with_(answer_mode="reader", reader_latin_threshold=-20.0), embedder=fake_embedder,
+                          reader=arabic_reader, latin_reader=latin_reader)
+    assistant.ingest(progress=False)
+    english = assistant.ask("How many years did the joint study last?")
+    assert not english.refused and english.short_answer.text == "عام"
+    assert latin_reader.questions and not arabic_reader.questions
+    arabic = assistant.ask(Q_YEARS)
+    assert not arabic.refused and len(arabic_reader.questions) == 1 and len(latin_reader.questions) == 1
+
+
+def test_without_a_latin_reader_the_main_reader_reads_english_questions(settings, fake_embedder, tmp_path):
+    script = ScriptedReader({"how many years": "عام"})
+    # a Latin reader folder with weights exists by default; a given main reader with no Latin one still reads all
+    assistant = Assistant(settings.with_(answer_mode="reader", reader_latin_threshold=-20.0,
+                                         latin_reader_dir=tmp_path / "none"), embedder=fake_embedder, reader=script)
+    assistant.ingest(progress=False)
+    answer = assistant.ask("How many years did the joint study last?")
+    assert not answer.refused and script.questions and assistant.latin_reader is assistant.reader
+    again = Assistant(settings.with_(answer_mode="reader"), embedder=fake_embedder, reader=script)
+    assert again.latin_reader is again.reader

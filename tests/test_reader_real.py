@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from assistant import arabic
+from assistant.analysis import analyse
 from assistant.reader import CARD_FILE, READER_DIR, WEIGHTS_FILE
 from assistant.settings import PROJECT_ROOT, Settings
 
@@ -117,3 +118,22 @@ def test_damaged_weights_give_a_clear_message_and_the_sentence_engine_answers(re
     assistant = Assistant(real.settings.with_(reader_dir=broken), embedder=real.embedder)
     answer = assistant.ask("كم سنة امتدت الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟")
     assert answer.mode == "extractive" and "could not be loaded" in answer.notice and "عشرين" in answer.answer
+
+
+def test_english_questions_have_a_reader_of_their_own_on_the_same_e5(real):
+    """The shipped Latin reader reads English questions (Arabic ones keep the main reader); it shares the embedder's
+    embeddings, frozen layers and tokenizer, and was trained reading questions as the pipeline reads them."""
+    latin_dir = real.settings.latin_reader_dir
+    if not (latin_dir / WEIGHTS_FILE).exists():
+        pytest.skip("no Latin reader shipped")
+    card = json.loads((latin_dir / CARD_FILE).read_text(encoding="utf-8"))
+    assert (latin_dir / WEIGHTS_FILE).stat().st_size <= 60 * 1024 * 1024
+    assert card["train"]["gloss"] == real.settings.gloss_similarity and card["data"]["rewrites"]["paths"]
+    assert "arcd-test" not in json.dumps(card["data"]) and card["heldout_gold_paragraph"]["f1"] > 0.4
+    latin, main = real.latin_reader, real.reader
+    assert latin is not main and latin.reader.name == card["name"] != main.reader.name
+    assert latin.reader.tokenizer is real.embedder.tokenizer
+    assert latin.reader.encoder.embeddings is main.reader.encoder.embeddings
+    assert latin.reader.encoder.encoder.layer[0] is main.reader.encoder.encoder.layer[0]
+    assert real.reader_for(analyse("كم عدد المشاركين في الحملة؟")) is main
+    assert real.reader_for(analyse("How many people took part in the campaign?")) is latin

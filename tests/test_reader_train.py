@@ -11,6 +11,7 @@ from assistant.reader_train import (
     Feature,
     TrainSettings,
     _group_batches,
+    as_read,
     evaluate_sentence_probe,
     independent_examples,
     question_groups,
@@ -290,3 +291,19 @@ def test_written_near_misses_pair_each_question_with_its_paragraph_as_no_answer(
     base = dict(arabic_epochs=1, arcd_train=str(tmp_path / "train.json"), unanswerable=str(tmp_path / "nm.tsv"))
     assert "arcd-unanswerable" not in origins(TrainSettings(**base))
     assert origins(TrainSettings(**base, unanswerable_epochs=3)).count("arcd-unanswerable") == 6
+
+
+def test_english_training_questions_are_read_as_the_pipeline_reads_them():
+    """With ``gloss``, a rewritten English question carries what the pipeline adds at run time: the Arabic names of
+    the places it names, then its words glossed with words of its own paragraph; Arabic questions stay as asked."""
+    context = "أطلقت الحكومة في المغرب حملة وطنية سنة 2019 لمكافحة الاتجار بالبشر."
+    english = Example("q1-rewrite", "When did the government launch the campaign in Morocco?", context, 44, "2019",
+                      answers=("2019",))
+    arabic_one = Example("q2", "متى أطلقت الحملة؟", context, 44, "2019", answers=("2019",))
+    read = as_read([english, arabic_one], HashingEmbedder(), similarity=-1.0)  # every English word glossed
+    question = read[0].question
+    assert question.startswith(english.question + " (المغرب ")
+    glossed = question.removeprefix(english.question + " (").removesuffix(")").split()
+    assert len(glossed) >= 2 and all(w in arabic.unmarked(context)[0].split() or w == "المغرب" for w in glossed)
+    assert read[1] == arabic_one and (read[0].context, read[0].answers) == (context, ("2019",))
+    assert as_read([english], HashingEmbedder(), similarity=1.01)[0].question == english.question + " (المغرب)"
