@@ -168,7 +168,7 @@ class Assistant:
         if self._latin_selector is None:
             from .answerability import LATIN_SELECTOR_FILE
 
-            own = self.latin_reader is not self.reader and self.latin_reader is not None
+            own = self.latin_reader is not self.reader  # (when there is no reader at all, both are None)
             self._latin_selector = self._load_model(
                 LATIN_SELECTOR_FILE, self.settings.latin_reader_dir if own else None)
         return self._latin_selector or None
