@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from . import arabic, gazetteer, metrics
+from . import arabic, dialect, gazetteer, metrics
 from .retrieval import is_elliptic, is_follow_up, search_query
 from .types import Turn
 
@@ -29,7 +29,7 @@ _LIST = re.compile(
 _ASKING = frozenset(arabic.normalize(w) for w in """من ما ماذا متى متي أين اين كيف كم لماذا هل أي اي ماهو ماهي
     ومن وما وماذا ومتى وأين وكيف وكم ولماذا وهل هو هي هم
     who whom whose what which when where why how many much is are was were did does do the""".split()) | set(
-    arabic.DIALECT_QUESTION_WORDS)
+    dialect.QUESTION_WORDS)
 _WORD = re.compile(r"\w+")
 # «في أي دورة …», «in which year …»: the asked category, with its preposition, is not the topic
 _WHICH = frozenset({"اي", "واي", "which", "what"})
@@ -67,7 +67,7 @@ def follow_up_question(question: str, previous: str) -> str:
 
 def _without_conjunction(question: str) -> str:
     """The question in MSA without its final mark and its leading «و»/«ف»/«And»."""
-    asked = arabic.msa_question(question).strip().rstrip(_END)
+    asked = dialect.msa_question(question).strip().rstrip(_END)
     first, _, rest = asked.partition(" ")
     bare = arabic.normalize(first[1:])
     if first[:1] in "وف" and (bare in _ASKING or bare in _PREPOSITIONS):
@@ -89,7 +89,7 @@ def short_answer_of(answer: str) -> str:
 
 def question_type(question: str) -> str:
     """number / date / person / place / other (dialect question words mapped to MSA first)."""
-    q = " ".join(arabic.DIALECT_QUESTION_WORDS.get(w, w) for w in arabic.normalize(question).split())
+    q = arabic.normalize(dialect.msa_question(question))
     for name, pattern in _QTYPES:
         if pattern.search(q):
             return name
@@ -110,7 +110,7 @@ class Analysis:
     question: str  # as asked
     query: str  # what retrieval searches with: the question, completed from the last turn for a follow-up
     reader_question: str  # what the reader reads: dialect words in MSA; a follow-up, then the previous question's topic
-    asked: str  # what answerability judges: the query, but a follow-up's without the last answer (its reader question)
+    asked: str  # what answerability judges: the reader question (a follow-up without the last answer, dialect in MSA)
     normalized: str
     terms: tuple[str, ...]  # content words (normalised)
     kind: str  # number / date / person / place / other
@@ -173,13 +173,18 @@ def _without_asked_kind(text: str) -> str:
 def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
     query = search_query(question, history)
     follow_up = query != question
-    reader_question = follow_up_question(question, history[-1][0]) if follow_up else arabic.msa_question(question)
+    reader_question = follow_up_question(question, history[-1][0]) if follow_up else dialect.msa_question(question)
     swapped = gazetteer.swap_place(previous_question(history), question) if follow_up else None
     if swapped:  # «وفي عمان؟»: the previous question about another place, searched and read as such
-        query, reader_question = swapped, arabic.msa_question(swapped)
+        query, reader_question = swapped, dialect.msa_question(swapped)
     conversational = follow_up and not swapped  # leans on the last turn (a swapped place is a question of its own)
-    # a follow-up is judged by what it asks, not by the last answer's words and numbers (the query holds them)
-    asked = reader_question if conversational else query
+    # judged by what is asked, as the reader reads it: a follow-up not by the last answer's words and numbers (the
+    # query holds them), a dialect question in MSA (its dialect words are in no document)
+    asked = reader_question
+    if conversational:
+        also_search = (question,) if not is_elliptic(_without_conjunction(question)) else ()
+    else:  # a dialect question is also searched in MSA (its rankings fused beside the question's own)
+        also_search = (reader_question,) if reader_question != question and not swapped else ()
     language, named = arabic.script_of(question), gazetteer.named(_without_asked_kind(asked))
     hint = " ".join(gazetteer.arabic_names(named)) if language != "ar" else ""
     if hint:  # a question in English names places by their English names: search and read their Arabic ones too
@@ -198,7 +203,7 @@ def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
         named=named,
         hint=hint,
         previous_answer=short_answer_of(history[-1][1]) if conversational else "",
-        also_search=(question,) if conversational and not is_elliptic(_without_conjunction(question)) else (),
+        also_search=also_search,
     )
 
 

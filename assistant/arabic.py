@@ -42,46 +42,11 @@ _PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و", "ف",
 _SUFFIXES = ("هما", "تها", "تهم", "ات", "ان", "ون", "ين", "يه", "ها", "هم", "هن", "كم", "نا", "ه", "ي", "ا")
 
 
-# dialect words → their MSA form, as written (the reader, trained on MSA questions, reads the MSA form)
-DIALECT_MSA = {
-    "قديش": "كم", "شحال": "كم", "قداش": "كم", "كام": "كم", "شكد": "كم",
-    "فين": "أين", "وين": "أين", "منين": "من أين",
-    "امتى": "متى", "امتي": "متى", "ايمتى": "متى", "وقتاش": "متى", "فوقاش": "متى",
-    "مين": "من", "منو": "من", "شكون": "من",
-    "شنو": "ما", "شو": "ما", "ايش": "ما", "وش": "ما", "اش": "ما", "شنهو": "ما", "اشنو": "ما", "شنهي": "ما هي",
-    "ليش": "لماذا", "علاش": "لماذا", "ليه": "لماذا", "علاه": "لماذا",
-    "كيفاش": "كيف", "ازاي": "كيف", "شلون": "كيف",
-    "واش": "هل",
-    "اللي": "التي", "ديال": "", "تاع": "", "متاع": "",
-}
-
-
 def normalize(text: str) -> str:
     """Fold the variation that should not matter for matching."""
     text = unicodedata.normalize("NFKC", text)
     text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
     return text.translate(_CHAR_MAP).lower()
-
-
-# dialect question words → the MSA word that carries the same question type (both normalised)
-DIALECT_QUESTION_WORDS = {normalize(k): normalize(v) for k, v in DIALECT_MSA.items() if v and v != "التي"}
-_MSA_OF = {normalize(k): v for k, v in DIALECT_MSA.items()}
-_WORD_RUN = re.compile(r"[\w\u0640]+")
-
-
-def msa_question(text: str) -> str:
-    """Dialect question and function words replaced by their MSA forms, the rest as written:
-    «فين تختمت الحملة ديال التوعية؟» → «أين تختمت الحملة التوعية؟»."""
-    def swap(m: re.Match) -> str:
-        word = normalize(m.group(0))
-        if word in _MSA_OF:
-            return _MSA_OF[word]
-        if word[:1] == "و" and _MSA_OF.get(word[1:]):  # «وقديش» → «وكم»
-            return "و" + _MSA_OF[word[1:]]
-        return m.group(0)
-
-    out = _WORD_RUN.sub(swap, text)
-    return re.sub(r"[ \t]{2,}", " ", out) if out != text else text
 
 
 def unmarked(text: str) -> tuple[str, tuple[int, ...] | None]:

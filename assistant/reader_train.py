@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .arabic import msa_question
+from .dialect import msa_question
 from .reader import CARD_FILE, WEIGHTS_FILE, ReaderConfig, build_model, load_trained, span_logits, trained_state
 
 
@@ -139,7 +139,7 @@ def read_rewrites(path: str | Path) -> dict[str, str]:
 def rewritten(examples: list[Example], paths: Sequence[str | Path]) -> list[Example]:
     """Each answerable example whose id a rewrite file holds, with the rewritten question (same passage and
     answer): the cross-lingual examples (English question, Arabic passage) the recipes had none of, and dialect
-    questions. A question is read as the pipeline reads it: dialect question words in MSA (``arabic.msa_question``)."""
+    questions. A question is read as the pipeline reads it: dialect question words in MSA (``dialect.msa_question``)."""
     out = []
     for path in paths:
         questions, origin = read_rewrites(path), "rewrite-" + Path(path).stem

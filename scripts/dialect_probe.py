@@ -6,7 +6,7 @@ ARCD-test questions (never trained on) are rewritten with the question and relat
 families (Levantine, Gulf, Egyptian, Maghrebi; one per question, seeded): «كم» → «قديش» / «شحال» …, «أين» →
 «وين» / «فين», «الذي» → «اللي». The rest of each question stays MSA, so this measures only what the question
 words cost. The reader reads each question's gold paragraph three ways — the MSA original, the dialect
-rewrite as asked, and the rewrite mapped back by ``arabic.msa_question`` (what the pipeline reads) — and the
+rewrite as asked, and the rewrite mapped back by ``dialect.msa_question`` (what the pipeline reads) — and the
 script prints F1 / EM of each on the rewritten questions.
 """
 
@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant import arabic, metrics  # noqa: E402
+from assistant.dialect import msa_question  # noqa: E402
 
 # MSA word (normalised) → its form in each dialect family
 FAMILIES = {
@@ -92,10 +93,10 @@ def main(argv=None) -> int:
         return metrics.token_f1(text, e.answers), metrics.exact_match(text, e.answers)
 
     ways = {"msa_original": lambda e, q: e.question, "dialect_as_asked": lambda e, q: q,
-            "dialect_mapped_to_msa": lambda e, q: arabic.msa_question(q)}
+            "dialect_mapped_to_msa": lambda e, q: msa_question(q)}
     result: dict = {"file": args.squad, "questions": len(rows), "seed": args.seed,
                     "families": {f: sum(r[1] == f for r in rows) for f in names},
-                    "examples": [{"family": f, "question": q, "msa": arabic.msa_question(q)} for _, f, q in rows[:8]]}
+                    "examples": [{"family": f, "question": q, "msa": msa_question(q)} for _, f, q in rows[:8]]}
     for name, way in ways.items():
         scores = [score(way(e, q), e) for e, _, q in rows]
         n = max(len(scores), 1)

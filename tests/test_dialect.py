@@ -1,0 +1,67 @@
+"""Dialect questions in MSA (``dialect.msa_question``): what the reader and the question type read."""
+
+import pytest
+
+from assistant.analysis import analyse, question_type
+from assistant.dialect import msa_question
+
+
+def test_dialect_question_words_become_msa_and_the_rest_stays_as_written():
+    assert msa_question("فين تختمت الحملة الوطنية ديال التوعية؟") == "أين تختمت الحملة الوطنية التوعية؟"
+    assert msa_question("قديش كانت نسبة ضحايا العمل القسري؟") == "كم كانت نسبة ضحايا العمل القسري؟"
+    assert msa_question("شنو اسم المنصة اللي قدمتها المنظمة؟") == "ما اسم المنصة التي قدمتها المنظمة؟"
+    assert msa_question("إيمتى انعقد المؤتمر؟") == "متى انعقد المؤتمر؟"  # hamza and alef maqsura variants
+    assert msa_question("شلون تتم حماية الضحايا؟") == "كيف تتم حماية الضحايا؟"  # Gulf / Iraqi
+    assert msa_question("شكد عدد الضحايا؟") == "كم عدد الضحايا؟"
+    assert msa_question("اشنو هي التوصيات؟") == "ما هي التوصيات؟"  # Moroccan
+    assert msa_question("وقديش عدد الضحايا؟") == "وكم عدد الضحايا؟"  # the conjunction stays
+    assert msa_question("لأشمن قبيلة كان ينتمي عمر المختار؟") == "لأي قبيلة كان ينتمي عمر المختار؟"
+    assert msa_question("في انهي سنة اتولد؟") == "في أي سنة ولد؟"  # Egyptian «انهي», «اتولد»
+    assert msa_question("المساحة قد إيه؟") == "كم المساحة؟"  # two-word «قد إيه», then moved first
+
+
+def test_the_egyptian_ayh_is_told_from_aya_as_typed():
+    assert msa_question("الفيلم ده إيه؟") == "ما الفيلم؟"
+    assert msa_question("في أي آية ذكر ذلك؟") == "في أي آية ذكر ذلك؟"  # «آية» normalises like «ايه»
+
+
+@pytest.mark.parametrize("dialect, msa", [
+    ("الأسود بتعيش فين؟", "أين الأسود تعيش؟"),  # Levantine / Egyptian b- prefix, question word last
+    ("علاش كيتسمى هاد التقويم بهالاسم؟", "لماذا يتسمى هذا التقويم بهذا الاسم؟"),  # Maghrebi k-, «بهال»
+    ("شحال من طفل كاين فالمغرب؟", "كم من طفل يوجد في المغرب؟"),  # «فال»: «في ال»
+    ("بشار الأسد اتولد إمتى؟", "متى بشار الأسد ولد؟"),
+    ("اللبوات بتعيش عادةً كام سنة؟", "كم سنة اللبوات تعيش عادةً؟"),  # «كم» with its noun
+])
+def test_dialect_verb_prefixes_and_word_order(dialect, msa):
+    assert msa_question(dialect) == msa
+
+
+def test_names_and_msa_words_that_look_prefixed_are_kept():
+    # «بيروت» is a place, «بين» and «كتاب» are MSA; «شو» after an MSA question word is a name
+    assert msa_question("شو بيصير بين بيروت وكندا؟") == "ما يصير بين بيروت وكندا؟"
+    assert msa_question("شنو الكتاب اللي كتبه؟") == "ما الكتاب التي كتبه؟"
+    assert msa_question("لماذا ظهرت في برنامج أوبرا وينفري شو؟") == "لماذا ظهرت في برنامج أوبرا وينفري شو؟"
+
+
+@pytest.mark.parametrize("text", [
+    "متى عُقد المؤتمر إلى جانب الدورة؟", "Where was it held?", "من هو وزير العدل؟", "قل لي ما هي عاصمة لبنان؟",
+    "ماذا يعني اسم النمسا في لغته الأصلية؟", "من أين يأتي معظم ضحايا العمل القسري؟", "بيروت عاصمة أي دولة؟",
+    "كيف تتم حماية الضحايا؟", "",
+])
+def test_msa_and_english_questions_come_back_unchanged(text):
+    assert msa_question(text) == text
+
+
+def test_the_reader_and_the_question_type_read_the_msa_form():
+    a = analyse("الأسود بتعيش فين؟")
+    assert a.reader_question == "أين الأسود تعيش؟" and a.question == "الأسود بتعيش فين؟"
+    assert a.kind == "place" and question_type("المؤتمر اتعمل إمتى؟") == "date"
+    assert question_type("في انهي سنة اتولد؟") == "date" and question_type("قد إيه عدد الضحايا؟") == "number"
+
+
+def test_a_dialect_question_is_searched_as_asked_and_in_msa_and_judged_in_msa():
+    a = analyse("الأسود بتعيش فين؟")
+    assert a.query == "الأسود بتعيش فين؟" and a.also_search == ("أين الأسود تعيش؟",)
+    assert a.asked == "أين الأسود تعيش؟"  # «بتعيش», «فين» are in no document: not unknown question words
+    msa = analyse("أين تعيش الأسود؟")
+    assert msa.also_search == () and msa.asked == msa.query == msa.question
