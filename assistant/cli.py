@@ -135,7 +135,8 @@ def doctor(obj: Context):
     if reader is not None:
         latin = obj.assistant.latin_reader
         click.echo(f"reader of English / Latin-script questions: {latin.reader.name if latin is not reader else 'the same'}"
-                   + (f" ({obj.assistant.latin_reader_error})" if obj.assistant.latin_reader_error else ""))
+                   + (f" ({obj.assistant.latin_reader_error})" if obj.assistant.latin_reader_error else "")
+                   + f"; refuses below evidence {obj.assistant.latin_threshold():g}")
     if not health.ok:
         raise click.ClickException("the index needs mending: run `assistant ingest --rebuild`")
 

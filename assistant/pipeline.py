@@ -15,6 +15,9 @@ from .retrieval import HybridRetriever
 from .settings import Settings, set_offline_switches
 from .types import Answer, Chunk, Hit, ShortAnswer, Turn
 
+# English / Latin-script questions read by a reader whose card gives no threshold (the main reader's value)
+DEFAULT_LATIN_THRESHOLD = -14.172
+
 
 class QuestionError(ValueError):
     """The question cannot be asked as given (empty, too long ...)."""
@@ -129,6 +132,15 @@ class Assistant:
                     self.latin_reader_error = str(exc)
         return self._latin_reader or self.reader
 
+    def latin_threshold(self) -> float:
+        """The evidence threshold of English / Latin-script questions: the setting when given, else the card of the
+        reader that reads them (the Latin reader's, or the main reader's when the Latin one is absent or broken)."""
+        if self.settings.reader_latin_threshold is not None:
+            return self.settings.reader_latin_threshold
+        card = getattr(getattr(self.latin_reader, "reader", None), "card", None) or {}
+        value = (card.get("latin_threshold") or {}).get("value")
+        return float(value) if isinstance(value, int | float) else DEFAULT_LATIN_THRESHOLD
+
     def reader_for(self, analysis: Analysis) -> reading.ReaderAnswerer | None:
         """The reader of this question: the Latin one for English / Latin-script questions, else the main one."""
         return self.latin_reader if analysis.language != "ar" else self.reader
@@ -217,7 +229,7 @@ class Assistant:
             # question over Arabic text scores lower), and a place or number the question names must be in the document
             missing = gazetteer.missing(analysis.named, texts[found.hit.chunk.source]) if texts else 0.0
             debug["named_missing_document"] = round(missing, 4)
-            return found.evidence >= self.settings.reader_latin_threshold and missing < 1.0, debug
+            return found.evidence >= self.latin_threshold() and missing < 1.0, debug
         if model is None or feats is None:
             return found.evidence >= self.settings.reader_threshold, debug
         p = model.probability(feats)

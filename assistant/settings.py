@@ -37,7 +37,10 @@ class Settings:
     answer_mode: str = "reader"  # "reader" (trained span reader; the sentence engine when its weights are missing), "extractive" or "llm"
     refusal_threshold: float = 0.42  # sentence engine; calibrated with scripts/calibrate.py on dev + eval/extra.jsonl
     reader_threshold: float = -6.84  # reader without refusal.json: refuse when span score − no-answer score is below (scripts/train_answerability.py, evidence_only)
-    reader_latin_threshold: float = -11.25  # English / Latin-script questions: the same for the Latin reader (latin_reader_dir) on the Latin selector's pick: false refusals ≤ 3 % over the English questions it never trained on that are not held out (its card.json, «latin_threshold»)
+    # English / Latin-script questions: refuse below this evidence of the reader that reads them. None: the value in
+    # that reader's card.json («latin_threshold»: −11.25 for the Latin reader, −14.172 for the main one; each chosen
+    # by the rule false refusals ≤ 3 % over English questions that reader never trained on)
+    reader_latin_threshold: float | None = None
     reader_min_confidence: float = 0.1352  # Arabic questions: refuse below this answerability probability (scripts/train_answerability.py)
     reader_consensus: int = 1  # N > 1: a passage's answer is the span of highest expected F1 among its N best (longer spans: README «Consensus decoding»)
     reader_sentences: int = 1  # reader candidates per passage: its best span (and with N > 1 the best of N − 1 more of its sentences; measured, not better: README)
@@ -68,6 +71,8 @@ class Settings:
             if raw is None:
                 continue
             kind = type(getattr(cls(), f.name))
+            if kind is type(None) and str(f.type).startswith("float"):
+                kind = float
             if f.name.endswith("_prefix"):
                 values[f.name] = raw
             elif kind is Path:

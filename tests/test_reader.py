@@ -16,7 +16,7 @@ from assistant import ui_render as ui
 from assistant.analysis import analyse, has_content, is_list_question
 from assistant.eval_io import load_squad
 from assistant.fakes import ScriptedReader
-from assistant.pipeline import Assistant, QuestionError
+from assistant.pipeline import DEFAULT_LATIN_THRESHOLD, Assistant, QuestionError
 from assistant.reader import ReaderConfig, Window, best_spans
 from assistant.reading import balanced, supporting_quote
 
@@ -573,6 +573,30 @@ def test_english_questions_are_read_by_the_latin_reader_and_arabic_ones_by_the_m
     assert latin_reader.questions and not arabic_reader.questions
     arabic = assistant.ask(Q_YEARS)
     assert not arabic.refused and len(arabic_reader.questions) == 1 and len(latin_reader.questions) == 1
+
+
+def test_the_latin_threshold_comes_from_the_card_of_the_reader_that_reads_english(settings, fake_embedder):
+    script = {"how many years": "عام"}  # a scripted span has evidence 10 (first passage) or less
+    latin_reader = ScriptedReader(script)
+    latin_reader.card = {"latin_threshold": {"value": 50.0}}  # stricter than any scripted span
+    strict = Assistant(settings.with_(answer_mode="reader"), embedder=fake_embedder, reader=ScriptedReader(script),
+                       latin_reader=latin_reader)
+    strict.ingest(progress=False)
+    assert strict.latin_threshold() == 50.0 and strict.ask("How many years did the joint study last?").refused
+    latin_reader.card = {"latin_threshold": {"value": -20.0}}
+    assert not strict.ask("How many years did the joint study last?").refused
+    # the setting, when given, overrides the card; a card without one gives the main reader's value
+    assert Assistant(settings.with_(reader_latin_threshold=3.5), reader=latin_reader).latin_threshold() == 3.5
+    assert Assistant(settings, reader=ScriptedReader(script)).latin_threshold() == DEFAULT_LATIN_THRESHOLD
+
+
+def test_the_latin_threshold_setting_is_read_from_the_environment():
+    from assistant.settings import Settings
+
+    assert Settings.from_env({}).reader_latin_threshold is None
+    assert Settings.from_env({"ASSISTANT_READER_LATIN_THRESHOLD": "-9.5"}).reader_latin_threshold == -9.5
+    with pytest.raises(ValueError, match="ASSISTANT_READER_LATIN_THRESHOLD='x' is not a valid float"):
+        Settings.from_env({"ASSISTANT_READER_LATIN_THRESHOLD": "x"})
 
 
 def test_without_a_latin_reader_the_main_reader_reads_english_questions(settings, fake_embedder, tmp_path):

@@ -137,6 +137,7 @@ def test_english_questions_have_a_reader_of_their_own_on_the_same_e5(real):
     assert latin.reader.encoder.encoder.layer[0] is main.reader.encoder.encoder.layer[0]
     assert real.reader_for(analyse("كم عدد المشاركين في الحملة؟")) is main
     assert real.reader_for(analyse("How many people took part in the campaign?")) is latin
+    assert real.latin_threshold() == card["latin_threshold"]["value"]  # its own threshold, beside its weights
 
 
 def test_damaged_latin_weights_leave_english_questions_to_the_main_reader(real, tmp_path):
@@ -149,9 +150,9 @@ def test_damaged_latin_weights_leave_english_questions_to_the_main_reader(real, 
     shutil.copytree(latin_dir, broken)
     data = (broken / WEIGHTS_FILE).read_bytes()
     (broken / WEIGHTS_FILE).write_bytes(data[: len(data) // 3])
-    assistant = Assistant(real.settings.with_(latin_reader_dir=broken, reader_latin_threshold=-14.172),
-                          embedder=real.embedder)
+    assistant = Assistant(real.settings.with_(latin_reader_dir=broken), embedder=real.embedder)
     answer = assistant.ask("How many years did the joint study by the IOM and Harvard University last?")
     assert answer.mode == "reader" and assistant.latin_reader is assistant.reader
     assert "could not be loaded" in assistant.latin_reader_error
+    assert assistant.latin_threshold() == assistant.reader.reader.card["latin_threshold"]["value"] == -14.172
     assert not answer.refused and any(f in answer.short_answer.text for f in ("عشرين", "20"))
