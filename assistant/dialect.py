@@ -177,7 +177,7 @@ def msa_question(text: str) -> str:
     words, _ = _lexicon()
     while i < len(tokens):
         pair = arabic.normalize(" ".join(_WORD.findall(" ".join(tokens[i:i + 2]))))
-        if i + 1 < len(tokens) and pair in words:
+        if i + 1 < len(tokens) and " " in pair and pair in words:  # «قد إيه»
             out.append(words[pair])
             dialect, i = True, i + 2
             continue
