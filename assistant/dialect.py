@@ -21,7 +21,6 @@ any evaluation set's wording; measured on the dialect rewrites of ARCD-train (``
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from . import arabic
 
@@ -90,32 +89,25 @@ def _typed(word: str) -> str:
     return arabic.unmarked(word)[0]
 
 
-@lru_cache(maxsize=1)
-def _lexicon() -> tuple[dict[str, str], dict[str, str]]:
-    """(normalised one- and two-word keys → MSA, question words only (normalised) → MSA)."""
-    questions = {arabic.normalize(k): v for k, v in QUESTION_MSA.items()}
-    words = {**{arabic.normalize(k): v for k, v in OTHER_MSA.items()}, **questions}
-    return words, questions
-
-
+# normalised keys (one or two words) → MSA; the question words alone
+_QUESTIONS = {arabic.normalize(k): v for k, v in QUESTION_MSA.items()}
+_WORDS = {**{arabic.normalize(k): v for k, v in OTHER_MSA.items()}, **_QUESTIONS}
 # dialect question words → the MSA word that carries the same question type (both normalised)
-QUESTION_WORDS = {k: arabic.normalize(v) for k, v in _lexicon()[1].items() if " " not in k}
+QUESTION_WORDS = {k: arabic.normalize(v) for k, v in _QUESTIONS.items() if " " not in k}
 
 
 def _swap(word: str, questions: bool = True) -> str | None:
     """The MSA form of one dialect word (a leading «و» kept: «وقديش» → «وكم»), or None; with ``questions``
     False, not when it is a question word."""
-    words, question_words = _lexicon()
-    for w, lead in ((word, ""), (word[1:], word[:1])):
-        if lead and lead != "و" or not w:
-            continue
+    forms = [("", word)] + ([("و", word[1:])] if word[:1] == "و" and len(word) > 1 else [])
+    for lead, w in forms:
         typed, norm = _typed(w), arabic.normalize(w)
-        if not questions and (typed in QUESTION_AS_TYPED or norm in question_words):
+        if not questions and (typed in QUESTION_AS_TYPED or norm in _QUESTIONS):
             return None
         if typed in QUESTION_AS_TYPED:
             return lead + QUESTION_AS_TYPED[typed]
-        if norm in words and (not lead or words[norm]):
-            return lead + words[norm]
+        if norm in _WORDS and (not lead or _WORDS[norm]):
+            return lead + _WORDS[norm]
     return None
 
 
@@ -174,11 +166,10 @@ def msa_question(text: str) -> str:
     out: list[str] = []
     dialect = False
     i = 0
-    words, _ = _lexicon()
     while i < len(tokens):
         pair = arabic.normalize(" ".join(_WORD.findall(" ".join(tokens[i:i + 2]))))
-        if i + 1 < len(tokens) and " " in pair and pair in words:  # «قد إيه»
-            out.append(words[pair])
+        if i + 1 < len(tokens) and " " in pair and pair in _WORDS:  # «قد إيه»
+            out.append(_WORDS[pair])
             dialect, i = True, i + 2
             continue
         token = tokens[i]

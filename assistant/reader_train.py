@@ -392,7 +392,8 @@ def independent_examples(arcd: list[Example], squad: list[Example], ts: TrainSet
     rewrites = rewritten(arcd, ts.rewrites) if ts.rewrite_epochs else []
     written = read_unanswerable(ts.arcd_train, ts.unanswerable) if ts.unanswerable and ts.unanswerable_epochs else []
     if ts.gloss > 0 and embedder is not None:
-        rewrites, written = as_read(rewrites, embedder, ts.gloss), as_read(written, embedder, ts.gloss)
+        read = as_read(rewrites + written, embedder, ts.gloss)  # one glossary: shared paragraphs' words embedded once
+        rewrites, written = read[:len(rewrites)], read[len(rewrites):]
     for _ in range(ts.rewrite_epochs if rewrites else 0):
         negatives += rewrites + same_article_negatives(rewrites, rng, pool=arcd)
     negatives += written * ts.unanswerable_epochs

@@ -108,13 +108,18 @@ def test_the_reader_shares_the_embedders_tokenizer_safely_across_threads(real):
     assert not errors, errors[:2]
 
 
+def _damaged_copy(reader_dir, to):
+    """A copy of a reader folder whose weights file is cut to a third (a download or disk failure)."""
+    shutil.copytree(reader_dir, to)
+    data = (to / WEIGHTS_FILE).read_bytes()
+    (to / WEIGHTS_FILE).write_bytes(data[: len(data) // 3])
+    return to
+
+
 def test_damaged_weights_give_a_clear_message_and_the_sentence_engine_answers(real, tmp_path):
     from assistant.pipeline import Assistant
 
-    broken = tmp_path / "reader"
-    shutil.copytree(READER_DIR, broken)
-    data = (broken / WEIGHTS_FILE).read_bytes()
-    (broken / WEIGHTS_FILE).write_bytes(data[: len(data) // 3])
+    broken = _damaged_copy(READER_DIR, tmp_path / "reader")
     assistant = Assistant(real.settings.with_(reader_dir=broken), embedder=real.embedder)
     answer = assistant.ask("كم سنة امتدت الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟")
     assert answer.mode == "extractive" and "could not be loaded" in answer.notice and "عشرين" in answer.answer
@@ -146,10 +151,7 @@ def test_damaged_latin_weights_leave_english_questions_to_the_main_reader(real, 
     latin_dir = real.settings.latin_reader_dir
     if not (latin_dir / WEIGHTS_FILE).exists():
         pytest.skip("no Latin reader shipped")
-    broken = tmp_path / "reader-latin"
-    shutil.copytree(latin_dir, broken)
-    data = (broken / WEIGHTS_FILE).read_bytes()
-    (broken / WEIGHTS_FILE).write_bytes(data[: len(data) // 3])
+    broken = _damaged_copy(latin_dir, tmp_path / "reader-latin")
     assistant = Assistant(real.settings.with_(latin_reader_dir=broken), embedder=real.embedder)
     answer = assistant.ask("How many years did the joint study by the IOM and Harvard University last?")
     assert answer.mode == "reader" and assistant.latin_reader is assistant.reader
