@@ -1,6 +1,6 @@
 """Out-of-fold reader records for fitting the passage selector and the refusal model.
 
-    python scripts/crossfit_records.py [--out runs/xfit] [--one-fold]   # ≈ 40 min training + 12 min records per fold
+    python scripts/crossfit_records.py [--out runs/xfit] [--one-fold]   # ≈ 40–70 min training + 12 min records per fold
     python scripts/train_answerability.py --train runs/xfit/records --test runs/calibrate-test
 
 The shipped reader was trained on ARCD-train, so its scores on those questions are better than on any new
@@ -8,7 +8,8 @@ question: a selector or refusal model fitted on them learns to trust the reader 
 split by article into two halves (even / odd article index); a reader is trained on each half with the
 shipped recipe (``assistant train-reader`` defaults) and measured on the other half; then each half's
 questions are asked with the reader that never saw them (``scripts/calibrate_reader.py``: full index, the
-near-miss probe and swapped near-misses of numbers, places and names). The two record files are merged into
+near-miss probe, swapped near-misses of numbers, places and names, and count swaps, as the shipped
+refusal model's records hold them). The two record files are merged into
 ``<out>/records/records.jsonl``: every record comes from a reader that did not train on its question.
 ARCD-test is not touched.
 """
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
     for name in ("b",) if args.one_fold else ("a", "b"):  # half a's questions through reader b, and conversely
         folder = out / f"records-{name}"
         run([sys.executable, str(ROOT / "scripts" / "calibrate_reader.py"), "--squad", str(halves[name]),
-             "--out", str(folder), "--swaps", "--named-swaps"], out / f"records-{name}.log",
+             "--out", str(folder), "--swaps", "--named-swaps", "--count-swaps"], out / f"records-{name}.log",
             env={"ASSISTANT_READER_DIR": str(out / f"reader-{other[name]}")})
         merged += (folder / "records.jsonl").read_text(encoding="utf-8").splitlines()
     (out / "records").mkdir(exist_ok=True)
