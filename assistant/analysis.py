@@ -89,7 +89,12 @@ def short_answer_of(answer: str) -> str:
 
 def question_type(question: str) -> str:
     """number / date / person / place / other (dialect question words mapped to MSA first)."""
-    q = arabic.normalize(dialect.msa_question(question))
+    return _type_of_msa(dialect.msa_question(question))
+
+
+def _type_of_msa(msa: str) -> str:
+    """``question_type`` of a question already in MSA (``dialect.msa_question``)."""
+    q = arabic.normalize(msa)
     for name, pattern in _QTYPES:
         if pattern.search(q):
             return name
@@ -173,7 +178,8 @@ def _without_asked_kind(text: str) -> str:
 def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
     query = search_query(question, history)
     follow_up = query != question
-    reader_question = follow_up_question(question, history[-1][0]) if follow_up else dialect.msa_question(question)
+    msa = dialect.msa_question(question)  # once: the reader question (unless a follow-up) and the asked kind
+    reader_question = follow_up_question(question, history[-1][0]) if follow_up else msa
     swapped = gazetteer.swap_place(previous_question(history), question) if follow_up else None
     if swapped:  # «وفي عمان؟»: the previous question about another place, searched and read as such
         query, reader_question = swapped, dialect.msa_question(swapped)
@@ -196,7 +202,7 @@ def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
         asked=asked,
         normalized=arabic.normalize(question),
         terms=tuple(arabic.content_words(question)),
-        kind=question_type(question),
+        kind=_type_of_msa(msa),
         language=language,
         follow_up=follow_up,
         is_list=is_list_question(question),
