@@ -124,6 +124,12 @@ def ingest(obj: Context, paths, quiet: bool, rebuild: bool):
                                    + "; ".join(e.split(":", 1)[0] for e in report.errors))
 
 
+def _reader_line(reader) -> str:
+    """«name (float32)», or «name (bfloat16, 2 members)» for an ensemble."""
+    members = len(getattr(reader, "models", ()))
+    return f"{reader.name} ({getattr(reader, 'dtype', 'float32')}{f', {members} members' if members > 1 else ''})"
+
+
 @main.command()
 @click.pass_obj
 def doctor(obj: Context):
@@ -131,7 +137,7 @@ def doctor(obj: Context):
     health = run_guarded(obj.assistant.index.health)
     click.echo(health.line())
     reader = obj.assistant.reader if obj.settings.answer_mode == "reader" else None
-    click.echo(f"reader: {reader.reader.name if reader else 'not used (' + (obj.assistant.reader_error or obj.settings.answer_mode) + ')'}")
+    click.echo(f"reader: {_reader_line(reader.reader) if reader else 'not used (' + (obj.assistant.reader_error or obj.settings.answer_mode) + ')'}")
     if reader is not None:
         latin = obj.assistant.latin_reader
         click.echo(f"reader of English / Latin-script questions: {latin.reader.name if latin is not reader else 'the same'}"

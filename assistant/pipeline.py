@@ -100,7 +100,8 @@ class Assistant:
         shared = shared_encoder(self.embedder)
         tokenizer = getattr(self.embedder, "tokenizer", None) if shared is not None else None
         return reading.ReaderAnswerer(
-            Reader(base, weights_dir, shared=shared, tokenizer=tokenizer, consensus=self.settings.reader_consensus),
+            Reader(base, weights_dir, shared=shared, tokenizer=tokenizer, consensus=self.settings.reader_consensus,
+                   dtype=self.settings.reader_dtype),
             sentences=self.settings.reader_sentences)
 
     @property

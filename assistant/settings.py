@@ -43,6 +43,7 @@ class Settings:
     reader_latin_threshold: float | None = None
     reader_min_confidence: float = 0.1352  # Arabic questions: refuse below this answerability probability (scripts/train_answerability.py)
     reader_consensus: int = 1  # N > 1: a passage's answer is the span of highest expected F1 among its N best (longer spans: README «Consensus decoding»)
+    reader_dtype: str = "float32"  # the reader's arithmetic: "float32" (what the thresholds were calibrated on), "bfloat16" (about 2x faster where the CPU has it; measured: README «Arithmetic») or "auto" (bfloat16 where the CPU computes it natively)
     reader_sentences: int = 1  # reader candidates per passage: its best span (and with N > 1 the best of N − 1 more of its sentences; measured, not better: README)
     gloss_similarity: float = 0.88  # English / Latin-script questions: gloss a word with a retrieved passage's Arabic word at least this close (e5; 0: off; chosen on eval/english/arcd-train-en.json)
     reader_dir: Path = PROJECT_ROOT / "assistant" / "models" / "reader"  # trained weights + card.json

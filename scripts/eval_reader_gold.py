@@ -28,15 +28,19 @@ def main(argv=None) -> int:
     parser.add_argument("file", help="SQuAD-format file (ARCD-test: never trained on)")
     parser.add_argument("--consensus", type=int, nargs="+", default=[1, 20])
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--reader-dir", default=None, help="reader folder (default: ASSISTANT_READER_DIR, the shipped reader)")
+    parser.add_argument("--dtype", default=None, help="float32, bfloat16 or auto (default: ASSISTANT_READER_DTYPE)")
     parser.add_argument("--sentence-probe", action="store_true",
                         help="also read each gold paragraph less its answer's sentence (near-misses; reader_train.evaluate_sentence_probe)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     info = resolve_model(settings)
-    reader = Reader(info.path, settings.reader_dir)  # loaded once; each decoding only changes ``consensus``
+    reader = Reader(info.path, args.reader_dir or settings.reader_dir,  # loaded once; each decoding only changes ``consensus``
+                    dtype=args.dtype or settings.reader_dtype)
     for n in args.consensus:
         reader.consensus = max(1, n)
-        print(json.dumps({"consensus": n, **evaluate_gold(reader, args.file, args.limit)}), flush=True)
+        print(json.dumps({"consensus": n, "members": len(reader.models), "dtype": reader.dtype,
+                          **evaluate_gold(reader, args.file, args.limit)}), flush=True)
     if args.sentence_probe:
         reader.consensus = 1
         print(json.dumps({"sentence_probe": evaluate_sentence_probe(reader, args.file, args.limit)}), flush=True)
