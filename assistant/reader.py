@@ -257,10 +257,10 @@ def member_files(card: dict) -> list[str]:
     return members
 
 
-def check_weights(weights_dir: Path) -> None:
-    """Cheap check before any model is loaded: are the reader's files there?"""
+def check_weights(weights_dir: Path):
+    """Cheap check before any model is loaded: are the reader's files there? Returns its card (parsed JSON)."""
     weights_dir = Path(weights_dir)
-    card_path = weights_dir / CARD_FILE
+    card_path, card = weights_dir / CARD_FILE, None
     if not card_path.is_file():
         missing = [n for n in (WEIGHTS_FILE, CARD_FILE) if not (weights_dir / n).is_file()]
     else:
@@ -272,6 +272,7 @@ def check_weights(weights_dir: Path) -> None:
     if missing:
         raise ReaderUnavailable(f"reader weights not found in {weights_dir} (missing {', '.join(missing)}; "
                                 "train them with `assistant train-reader`)")
+    return card
 
 
 def load_trained(encoder, head, weights_dir: Path, file_name: str = WEIGHTS_FILE) -> None:
@@ -320,10 +321,8 @@ class Reader:
         from transformers import AutoTokenizer
 
         weights_dir = Path(weights_dir)
-        check_weights(weights_dir)
-        card_path = weights_dir / CARD_FILE
+        self.card = check_weights(weights_dir)  # read once, there
         try:
-            self.card = json.loads(card_path.read_text(encoding="utf-8"))
             self.config = ReaderConfig.from_card(self.card)
             # the embedder's own tokenizer when given (one XLM-R tokenizer is ~290 MB in memory)
             self.tokenizer = tokenizer or AutoTokenizer.from_pretrained(str(base_path), local_files_only=True)

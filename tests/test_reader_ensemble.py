@@ -42,7 +42,7 @@ def base(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def folder(base, tmp_path_factory):
-    """Two differently trained members (random top layers and heads), each also in a folder of its own."""
+    """Two differently trained members (random top layers and heads) in one folder."""
     import torch
     from safetensors.torch import save_file
 
@@ -55,9 +55,8 @@ def folder(base, tmp_path_factory):
             for p in list(encoder.encoder.layer[1:].parameters()) + list(head.parameters()):
                 p.normal_(0, 0.3)
         save_file(trained_state(encoder, head, config), str(path / name))
-    for card, members in (("card.json", ["a.safetensors", "b.safetensors"]), ("a.json", ["a.safetensors"]),
-                          ("b.json", ["b.safetensors"])):
-        (path / card).write_text(json.dumps({"config": CONFIG, "members": members}), encoding="utf-8")
+    (path / CARD_FILE).write_text(json.dumps({"config": CONFIG, "members": ["a.safetensors", "b.safetensors"]}),
+                                  encoding="utf-8")
     return path
 
 
@@ -65,7 +64,7 @@ def _alone(base, folder, tmp_path, name):
     """A folder reading with one member only."""
     one = tmp_path / name
     one.mkdir()
-    (one / CARD_FILE).write_text((folder / f"{name}.json").read_text(encoding="utf-8"), encoding="utf-8")
+    (one / CARD_FILE).write_text(json.dumps({"config": CONFIG, "members": [f"{name}.safetensors"]}), encoding="utf-8")
     (one / f"{name}.safetensors").symlink_to(folder / f"{name}.safetensors")
     return Reader(base, one, tokenizer=TOKENIZER)
 

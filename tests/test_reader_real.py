@@ -163,7 +163,7 @@ def test_damaged_latin_weights_leave_english_questions_to_the_main_reader(real, 
 def test_bfloat16_arithmetic_finds_the_same_span_as_float32(real):
     """ASSISTANT_READER_DTYPE=bfloat16 (about twice as fast): the same answer, its evidence nearly the same."""
     reader = real.reader.reader
-    text = next(p.read_text(encoding="utf-8") for p in sorted((PROJECT_ROOT / "seeds").iterdir()) if "هارفارد" in p.read_text(encoding="utf-8"))
+    text = next(t for t in (p.read_text(encoding="utf-8") for p in sorted((PROJECT_ROOT / "seeds").iterdir())) if "هارفارد" in t)
     question = "كم سنة امتدت الدراسة المشتركة بين المنظمة الدولية للهجرة وجامعة هارفارد؟"
     assert reader.dtype == "float32"  # the default: the thresholds were set on it
     exact = reader.read(question, [text])
