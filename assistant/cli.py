@@ -261,6 +261,9 @@ SHARED_TRAIN = Path(__file__).resolve().parent.parent.parent / "shared" / "train
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None, help="Default: assistant/models/reader/.")
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option("--first-trained-layer", type=int, default=2, show_default=True, help="Layers below stay frozen (cached).")
+@click.option("--max-length", type=click.IntRange(64, 512), default=256, show_default=True,
+              help="Tokens per window (question + passage); longer passages are read in windows.")
+@click.option("--stride", type=click.IntRange(0, 256), default=96, show_default=True, help="Tokens shared by consecutive windows.")
 @click.option("--arabic-epochs", type=int, default=5, show_default=True)
 @click.option("--resample-negatives/--fixed-negatives", default=True, show_default=True,
               help="A fresh hard negative per ARCD question and epoch (else one same-article + one retrieved).")
@@ -297,7 +300,8 @@ SHARED_TRAIN = Path(__file__).resolve().parent.parent.parent / "shared" / "train
                    "and their words glossed in their paragraph's Arabic at this e5 similarity (0: the question alone).")
 @click.option("--name", default="e5-small-arabic-reader", show_default=True, help="The model card's name.")
 @click.pass_obj
-def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, first_trained_layer, arabic_epochs,
+def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, first_trained_layer, max_length, stride,
+                 arabic_epochs,
                  resample_negatives, swap_epochs, squad_swap_share, squad_questions, batch_size, lr, max_minutes,
                  eval_limit, shared_norm, init_from, head_lr, squad_negative_share, sentence_epochs,
                  squad_sentence_share, rewrites, rewrite_epochs, unanswerable, unanswerable_epochs, gloss, name):
@@ -308,7 +312,7 @@ def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, firs
 
     out_dir = out_dir or READER_DIR
     ts = TrainSettings(name=name, arcd_train=arcd_train or "", squad=squad or "", eval_file=eval_file or "", out_dir=str(out_dir),
-                       seed=seed, config=ReaderConfig(first_trained_layer=first_trained_layer),
+                       seed=seed, config=ReaderConfig(first_trained_layer=first_trained_layer, max_length=max_length, stride=stride),
                        arabic_epochs=arabic_epochs, resample_negatives=resample_negatives, swap_epochs=swap_epochs,
                        squad_swap_share=squad_swap_share, squad_questions=squad_questions, batch_size=batch_size, lr=lr,
                        max_minutes=max_minutes, shared_norm=shared_norm, init_from=init_from or "", head_lr=head_lr,

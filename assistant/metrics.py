@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import re
+import string
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
@@ -76,6 +78,33 @@ def token_f1(answer: str, expected: Sequence[str]) -> float:
     """SQuAD token F1 on normalised words (``arabic.words``), maximum over the expected answers."""
     pred = Counter(_norm_words(answer))
     return max((bag_f1(pred, Counter(_norm_words(e))) for e in expected), default=0.0)
+
+
+# The official SQuAD / MLQA scoring (the numbers XQuAD, MLQA and published Arabic readers report), for
+# comparison with them: lower case, Unicode punctuation dropped, articles dropped (Arabic: every «ال», as
+# MLQA's script does), whitespace tokens; no letter folding. Language: Arabic when the expected answer has
+# an Arabic letter (the language of the context it was cut from), else English.
+_ENGLISH_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_ARABIC_LETTERS = re.compile(r"[\u0621-\u064A]")
+
+
+def official_words(text: str, arabic_text: bool) -> list[str]:
+    """``text`` tokenised as MLQA's evaluation script does for Arabic (``arabic_text``) or English."""
+    text = "".join(ch for ch in strip_markers(text).lower()
+                   if ch not in string.punctuation and not unicodedata.category(ch).startswith("P"))
+    text = text.replace("ال", " ") if arabic_text else _ENGLISH_ARTICLES.sub(" ", text)
+    return text.split()
+
+
+def official_scores(answer: str, expected: Sequence[str]) -> tuple[float, float]:
+    """(exact match, token F1) by the official SQuAD / MLQA rules, maximum over the expected answers."""
+    best_em = best_f1 = 0.0
+    for gold in expected:
+        arabic_text = bool(_ARABIC_LETTERS.search(gold))
+        pred_words, gold_words = official_words(answer, arabic_text), official_words(gold, arabic_text)
+        best_em = max(best_em, float(pred_words == gold_words))
+        best_f1 = max(best_f1, bag_f1(Counter(pred_words), Counter(gold_words)))
+    return best_em, best_f1
 
 
 def containment(answer: str, expected: Sequence[str]) -> float:
@@ -199,6 +228,8 @@ def score_row(row, result: dict | None, text_of: Callable[[str], str | None], de
     for name, fn, text in (("exact_match", exact_match, short or answer), ("f1", token_f1, short or answer),
                            ("contained", containment, answer)):
         ev[name] = (fn(text, row.expected_answers) if ok else 0.0) if row.answerable and row.expected_answers else None
+    official = official_scores(short or answer, row.expected_answers) if ok else (0.0, 0.0)
+    ev["official_em"], ev["official_f1"] = official if row.answerable and row.expected_answers else (None, None)
     ev["refusal_correct"] = refused != row.answerable
     ev["citation_valid"] = citation_validity(citations, text_of)
     ev["citation_recall"], ev["citation_precision"] = (None, None) if refused else citation_recall_precision(answer, citations)
@@ -228,6 +259,8 @@ def aggregate(records: Sequence[dict], depth: int) -> dict:
         "exact_match": _mean(e["exact_match"] for e in evals),
         "token_f1": _mean(e["f1"] for e in evals),
         "containment": _mean(e["contained"] for e in evals),
+        "exact_match_official": _mean(e.get("official_em") for e in evals),
+        "token_f1_official": _mean(e.get("official_f1") for e in evals),
         "accuracy": _mean(e["correct"] for e in evals),
         "refusal_accuracy": _mean(e["refused"] for e in unanswerable),
         "false_refusal_rate": _mean(e["refused"] for e in answerable),

@@ -19,6 +19,8 @@ LABELS = {
     "hit@1": "الإصابة في أول مقطع", "hit@3": "الإصابة في أول 3 مقاطع", "hit@5": "الإصابة في أول 5 مقاطع",
     "hit@10": "الإصابة في أول 10 مقاطع", "mrr": "متوسط الرتبة العكسية", "answer_accuracy": "دقة الإجابة (العبارات المطلوبة)",
     "exact_match": "التطابق التام", "token_f1": "<bdi>F1</bdi> على الكلمات", "containment": "احتواء الإجابة المتوقعة",
+    "exact_match_official": "التطابق التام بقواعد <bdi>MLQA</bdi> الرسمية",
+    "token_f1_official": "<bdi>F1</bdi> بقواعد <bdi>MLQA</bdi> الرسمية",
     "accuracy": "الصواب الإجمالي", "refusal_accuracy": "دقة الرفض (أسئلة بلا إجابة)",
     "false_refusal_rate": "معدل الرفض الخاطئ", "citation_validity": "صحة الاستشهادات (مطابقة حرفية)",
     "citation_recall": "استدعاء الاستشهاد (تقريبي)", "citation_precision": "دقة الاستشهاد (تقريبية)",
@@ -27,6 +29,7 @@ LABELS = {
 }
 DENOMINATOR = {"mrr": "retrieval", "answer_accuracy": "must", "exact_match": "expected_answers",
                "token_f1": "expected_answers", "containment": "expected_answers", "accuracy": "judged",
+               "exact_match_official": "expected_answers", "token_f1_official": "expected_answers",
                "refusal_accuracy": "unanswerable", "false_refusal_rate": "answerable",
                "citation_validity": "with_citations", "citation_recall": "citation_recall",
                "citation_precision": "citation_precision"}

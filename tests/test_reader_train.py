@@ -307,3 +307,30 @@ def test_english_training_questions_are_read_as_the_pipeline_reads_them():
     assert len(glossed) >= 2 and all(w in arabic.unmarked(context)[0].split() or w == "المغرب" for w in glossed)
     assert read[1] == arabic_one and (read[0].context, read[0].answers) == (context, ("2019",))
     assert as_read([english], HashingEmbedder(), similarity=1.01)[0].question == english.question + " (المغرب)"
+
+
+def test_train_reader_command_passes_its_window_settings_to_training(monkeypatch, tmp_path):
+    """--max-length / --stride reach the training settings (and so the model card's config)."""
+    from types import SimpleNamespace
+
+    from click.testing import CliRunner
+
+    import assistant.embeddings as embeddings
+    import assistant.reader_train as reader_train
+    from assistant.cli import main
+
+    seen = []
+    monkeypatch.setattr(embeddings, "resolve_model", lambda settings: SimpleNamespace(path=tmp_path))
+    monkeypatch.setattr(embeddings, "SentenceEmbedder", lambda settings, info: None)
+    monkeypatch.setattr(reader_train, "train", lambda ts, path, embedder, log: seen.append(ts.config) or {})
+    monkeypatch.setattr(reader_train, "evaluate_gold", lambda reader, path, limit: {"f1": 0.5})
+    monkeypatch.setattr("assistant.reader.Reader", lambda base, folder: None)
+    data = tmp_path / "d.json"
+    data.write_text('{"data": []}', encoding="utf-8")
+    (tmp_path / "r").mkdir()
+    args = ["train-reader", "--arcd-train", str(data), "--squad", str(data), "--eval-file", str(data), "--out", str(tmp_path / "r")]
+    assert CliRunner().invoke(main, [*args, "--max-length", "384", "--stride", "128"]).exit_code == 0
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert [(c.max_length, c.stride) for c in seen] == [(384, 128), (256, 96)]
+    refused = CliRunner().invoke(main, [*args, "--max-length", "1024"])  # beyond e5's 512 positions
+    assert refused.exit_code == 2 and "max-length" in refused.output and len(seen) == 2
