@@ -20,7 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.settings import PROJECT_ROOT  # noqa: E402
 
-KEYS = ("hit@1", "hit@5", "mrr", "containment", "token_f1", "exact_match", "false_refusal_rate",
+KEYS = ("hit@1", "hit@5", "mrr", "containment", "token_f1", "exact_match", "token_f1_official", "exact_match_official",
+        "false_refusal_rate",
         "citation_validity", "latency_p50_ms", "latency_p95_ms")
 
 
