@@ -310,6 +310,9 @@ def train_reader(obj: Context, arcd_train, squad, eval_file, out_dir, seed, firs
     from .reader import CARD_FILE, READER_DIR, Reader, ReaderConfig
     from .reader_train import TrainSettings, evaluate_gold, train
 
+    if stride * 2 > max_length:
+        raise click.BadParameter(f"{stride} is more than half of --max-length {max_length}: the windows would not "
+                                 "move on.", param_hint="--stride")
     out_dir = out_dir or READER_DIR
     ts = TrainSettings(name=name, arcd_train=arcd_train or "", squad=squad or "", eval_file=eval_file or "", out_dir=str(out_dir),
                        seed=seed, config=ReaderConfig(first_trained_layer=first_trained_layer, max_length=max_length, stride=stride),

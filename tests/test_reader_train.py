@@ -334,3 +334,5 @@ def test_train_reader_command_passes_its_window_settings_to_training(monkeypatch
     assert [(c.max_length, c.stride) for c in seen] == [(384, 128), (256, 96)]
     refused = CliRunner().invoke(main, [*args, "--max-length", "1024"])  # beyond e5's 512 positions
     assert refused.exit_code == 2 and "max-length" in refused.output and len(seen) == 2
+    refused = CliRunner().invoke(main, [*args, "--max-length", "128", "--stride", "96"])  # windows would not advance
+    assert refused.exit_code == 2 and "--stride" in refused.output and len(seen) == 2
