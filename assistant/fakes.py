@@ -56,11 +56,14 @@ class ScriptedReader:
     def __init__(self, script: dict[str, str]):
         self.script = {arabic.normalize(q): a for q, a in script.items()}
         self.questions: list[str] = []
+        self.one_line: list[bool] = []  # what each read was asked: spans kept to one line
 
-    def read(self, question: str, passages: list[str], max_answer_tokens: int | None = None, per_sentence: bool = False):
+    def read(self, question: str, passages: list[str], max_answer_tokens: int | None = None, per_sentence: bool = False,
+             one_line: bool = False):
         from .reader import Span
 
         self.questions.append(question)
+        self.one_line.append(one_line)
         norm = arabic.normalize(question)
         answer = next((a for q, a in self.script.items() if q in norm), None)
         spans = []

@@ -87,8 +87,20 @@ def make_windows(tokenizer, question: str, passages: list[str], config: ReaderCo
     return out
 
 
-def _span_scores(start_logits, end_logits, window: Window, max_answer_tokens: int):
-    """(start + end score of every valid span as a matrix, the window's null score), or None without passage tokens."""
+def token_lines(window: Window, breaks: list[int]) -> tuple[int, ...] | None:
+    """The line of its passage each token of ``window`` lies on (``breaks``: sorted offsets of the passage's line
+    breaks; -1 outside the passage), or None when the passage is one line."""
+    import bisect
+
+    if not breaks:
+        return None
+    return tuple(-1 if o is None else bisect.bisect_right(breaks, o[0]) for o in window.offsets)
+
+
+def _span_scores(start_logits, end_logits, window: Window, max_answer_tokens: int,
+                 lines: tuple[int, ...] | None = None):
+    """(start + end score of every valid span as a matrix, the window's null score), or None without passage tokens.
+    With ``lines`` (``token_lines``) a span stays on one line."""
     import numpy as np
 
     start = np.asarray(start_logits[: len(window.offsets)], dtype=np.float32)
@@ -103,14 +115,19 @@ def _span_scores(start_logits, end_logits, window: Window, max_answer_tokens: in
     n = len(s)
     i, j = np.indices((n, n))
     scores[(j < i) | (j - i >= max_answer_tokens)] = -np.inf
+    if lines is not None:
+        line = np.asarray(lines[:n])
+        scores[line[:, None] != line[None, :]] = -np.inf
     return scores, null
 
 
-def best_spans(start_logits, end_logits, window: Window, max_answer_tokens: int, top: int = 3) -> list[Span]:
-    """The ``top`` best valid spans of one window (end ≥ start, inside the passage, not too long)."""
+def best_spans(start_logits, end_logits, window: Window, max_answer_tokens: int, top: int = 3,
+               lines: tuple[int, ...] | None = None) -> list[Span]:
+    """The ``top`` best valid spans of one window (end ≥ start, inside the passage, not too long; with ``lines``,
+    on one line)."""
     import numpy as np
 
-    scored = _span_scores(start_logits, end_logits, window, max_answer_tokens)
+    scored = _span_scores(start_logits, end_logits, window, max_answer_tokens, lines)
     if scored is None:
         return []
     scores, null = scored
@@ -162,14 +179,14 @@ def with_consensus(spans: list[Span], pool: list[Span], texts: list[str], top: i
 
 
 def sentence_best_spans(start_logits, end_logits, window: Window, max_answer_tokens: int,
-                        sentence_starts: list[int]) -> list[Span]:
+                        sentence_starts: list[int], lines: tuple[int, ...] | None = None) -> list[Span]:
     """The best valid span starting in each sentence of the window's passage (``sentence_starts``: sorted
     character offsets where its sentences begin), so a passage offers one candidate per sentence it reads."""
     import bisect
 
     import numpy as np
 
-    scored = _span_scores(start_logits, end_logits, window, max_answer_tokens)
+    scored = _span_scores(start_logits, end_logits, window, max_answer_tokens, lines)
     if scored is None:
         return []
     scores, null = scored
@@ -363,10 +380,12 @@ class Reader:
         return logits[..., 0].numpy(), logits[..., 1].numpy()
 
     def read(self, question: str, passages: list[str], max_answer_tokens: int | None = None,
-             per_sentence: bool = False) -> list[Span]:
+             per_sentence: bool = False, one_line: bool = False) -> list[Span]:
         """All windows of all passages in one batch; the best spans over them, best evidence first. Spans are
         offsets into the given passages; diacritics are not read (``arabic.unmarked``). ``per_sentence``: also
-        the best span starting in each sentence of each passage."""
+        the best span starting in each sentence of each passage. ``one_line``: no span crosses a line break (the
+        reader was trained on one-paragraph text and reads a headline, a dateline and the text after them as one
+        run)."""
         from .arabic import marked_span, sentence_spans, unmarked
 
         clean = [unmarked(p) for p in passages]
@@ -376,15 +395,18 @@ class Reader:
         starts, ends = self.logits(windows)
         limit = max_answer_tokens or self.config.max_answer_tokens
         top = max(3, self.consensus)
-        scored = [best_spans(a, b, w, limit, top) for w, a, b in zip(windows, starts, ends, strict=True)]
+        breaks = [[k for k, ch in enumerate(c) if ch == "\n"] if one_line else [] for c, _ in clean]
+        lines = [token_lines(w, breaks[w.passage]) for w in windows]
+        scored = [best_spans(a, b, w, limit, top, line)
+                  for w, a, b, line in zip(windows, starts, ends, lines, strict=True)]
         spans = [s for window_spans in scored for s in window_spans[:3]]
         if self.consensus > 1:
             spans = with_consensus(spans, [s for window_spans in scored for s in window_spans],
                                    [c for c, _ in clean], self.consensus)
         if per_sentence:
-            breaks = [[a for a, _ in sentence_spans(c)] for c, _ in clean]
-            spans += [s for w, a, b in zip(windows, starts, ends, strict=True)
-                      for s in sentence_best_spans(a, b, w, limit, breaks[w.passage])]
+            firsts = [[a for a, _ in sentence_spans(c)] for c, _ in clean]
+            spans += [s for w, a, b, line in zip(windows, starts, ends, lines, strict=True)
+                      for s in sentence_best_spans(a, b, w, limit, firsts[w.passage], line)]
         spans = [replace(s, start=start, end=end) for s in spans
                  for start, end in (marked_span(passages[s.passage], clean[s.passage][1], s.start, s.end),)]
         return sorted(spans, key=lambda s: -s.evidence)

@@ -200,7 +200,8 @@ class ReaderAnswerer:
         # «… في عمان؟»); then the best span starting in the list item naming the asked one answers (``off_place``;
         # with one candidate per passage — with more, the selector weighs each sentence's)
         places = asked_places(analysis) if self.sentences == 1 else ()
-        spans = self.reader.read(analysis.reader_question, read, limit, per_sentence=self.sentences > 1 or bool(places))
+        spans = self.reader.read(analysis.reader_question, read, limit, per_sentence=self.sentences > 1 or bool(places),
+                                 one_line=not analysis.is_list)  # a list's items may answer together
         best: dict[int, list[tuple]] = {}
         focus: dict[int, tuple] = {}  # each passage's best span whose sentence names an asked place
         asked = set(arabic.words(analysis.reader_question))  # not the query: a follow-up's holds the last answer

@@ -7,6 +7,7 @@ exercised in ``test_reader_real.py``.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -101,6 +102,36 @@ def test_best_spans_uses_null_score_and_respects_order_and_length():
     assert best.evidence == pytest.approx(1.0)
     assert all(s.end > s.start for s in spans)
     assert best_spans(start, end, window, max_answer_tokens=1)[0].end - best_spans(start, end, window, 1)[0].start == 4
+
+
+def test_spans_stay_on_one_line_when_lines_are_given():
+    from assistant.reader import token_lines
+
+    text = "عنوان الخبر 2024\nالعراق، 30 يوليو 2024"  # a headline and a dateline
+    offsets = (None, *((m.start(), m.end()) for m in re.finditer(r"\S+", text)))
+    window = Window(0, tuple(range(8)), offsets)
+    lines = token_lines(window, [i for i, ch in enumerate(text) if ch == "\n"])
+    assert lines == (-1, 0, 0, 0, 1, 1, 1, 1)
+    assert token_lines(window, []) is None  # one line: nothing to keep apart
+    start = np.array([0.0, 0, 0, 6.0, 0, 0, 0, 1.0])  # the reader's best run starts on the headline's «2024» ...
+    end = np.array([0.0, 0, 0, 1.0, 0, 0, 0, 6.0])  # ... and ends on the dateline's
+    across = best_spans(start, end, window, max_answer_tokens=10, top=1)[0]
+    assert text[across.start : across.end] == "2024\nالعراق، 30 يوليو 2024"
+    kept = best_spans(start, end, window, max_answer_tokens=10, top=3, lines=lines)
+    assert {text[s.start : s.end] for s in kept[:2]} == {"2024"} and all("\n" not in text[s.start : s.end] for s in kept)
+
+
+def test_the_answerer_keeps_spans_to_one_line_except_for_list_questions():
+    from assistant.reading import ReaderAnswerer
+    from assistant.types import Chunk, Hit
+
+    text = "المنظمات المشاركة:\n- المنظمة الدولية للهجرة\n- مفوضية اللاجئين"
+    hits = [Hit(Chunk("d#0", "d", 0, len(text), text), 1.0, dense_rank=1, lexical_rank=1)]
+    reader = ScriptedReader({"المنظمات": "المنظمة الدولية للهجرة"})
+    answerer = ReaderAnswerer(reader)
+    answerer.candidates(analyse("من نظم الحملة مع المنظمات؟"), hits, {"d": text})
+    answerer.candidates(analyse("ما المنظمات المشاركة؟"), hits, {"d": text})
+    assert reader.one_line == [True, False]
 
 
 def test_supporting_quote_covers_the_span_and_cuts_long_sentences_at_words():
@@ -232,7 +263,7 @@ def test_a_follow_up_is_not_answered_with_the_last_short_answer(settings, fake_e
             super().__init__({})
             self.texts = texts
 
-        def read(self, question, passages, max_answer_tokens=None, per_sentence=False):
+        def read(self, question, passages, max_answer_tokens=None, per_sentence=False, one_line=False):
             self.questions.append(question)
             out = []
             for i, p in enumerate(passages):
@@ -325,7 +356,7 @@ def test_with_consensus_moves_only_each_passages_best_span():
 class TwoSentenceReader:
     """A fake reader: the best span in the first sentence, a weaker one in the second (with ``per_sentence``)."""
 
-    def read(self, question, passages, max_answer_tokens=None, per_sentence=False):
+    def read(self, question, passages, max_answer_tokens=None, per_sentence=False, one_line=False):
         from assistant.reader import Span
 
         spans = []
@@ -416,7 +447,7 @@ class FigureReader:
     """A fake reader: the figure after each «بلغ», the first best (8, 5, 2, …); with ``per_sentence`` all of
     them, else only the first."""
 
-    def read(self, question, passages, max_answer_tokens=None, per_sentence=False):
+    def read(self, question, passages, max_answer_tokens=None, per_sentence=False, one_line=False):
         import re
 
         from assistant.reader import Span
@@ -454,7 +485,7 @@ class RunOnReader:
     """A fake reader whose best span starts in a region's sentence and whose next best one starts in a bullet and
     runs on through the next bullet (as the real reader does over a list)."""
 
-    def read(self, question, passages, max_answer_tokens=None, per_sentence=False):
+    def read(self, question, passages, max_answer_tokens=None, per_sentence=False, one_line=False):
         from assistant.reader import Span
 
         p = passages[0]
