@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 import unicodedata
 from pathlib import Path
 
@@ -75,13 +76,41 @@ def _read_html(path: Path) -> str:
     return "\n".join(line for line in lines if line)
 
 
+_LINE_END = tuple(".!?؟؛;:…»”\")")  # a line ending so ends its sentence or heading
+_ITEM = re.compile(r"(?:[•\-–*·▪]|[0-9٠-٩]{1,3}[.)\-])\s")  # «• …», «- …», «2. …», «٣) …»
+
+
+def unwrap_lines(text: str, full: float = 0.7) -> str:
+    """A PDF page's text with the line breaks of its layout joined back into paragraphs.
+
+    PDF text comes one printed line at a time, and a line break ends a sentence everywhere else in the project
+    (chunks, quotes, answers), so a wrapped paragraph would read as short fragments. A line is joined to the next
+    with a space when it reaches ``full`` of the page's usual line length (the 80th percentile of its lines)
+    and does not end a sentence, and the next line is neither blank nor a list item. Headings, short last lines,
+    list items and blank-line breaks stay as they are. A page of fewer than three lines is left alone."""
+    lines = text.split("\n")
+    lengths = sorted(len(line.strip()) for line in lines if line.strip())
+    if len(lengths) < 3:
+        return text
+    usual = lengths[min(len(lengths) - 1, int(0.8 * len(lengths)))]
+    out = [lines[0]]
+    for previous, line in zip(lines, lines[1:], strict=False):
+        printed, nxt = previous.strip(), line.strip()  # the printed line above, not the paragraph joined so far
+        if printed and nxt and len(printed) >= full * usual and not printed.endswith(_LINE_END) \
+                and not _ITEM.match(nxt):
+            out[-1] = f"{out[-1].rstrip()} {line.lstrip()}"
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def _read_pdf(path: Path) -> str:
     from pypdf import PdfReader
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # no "EOF marker not found" on every later check
     try:
         reader = PdfReader(str(path))
-        return "\n\n".join((page.extract_text() or "").strip() for page in reader.pages).strip()
+        return "\n\n".join(unwrap_lines((page.extract_text() or "").strip()) for page in reader.pages).strip()
     except Exception as exc:  # pypdf raises many types for broken files
         raise LoadError(f"{path.name}: cannot read this PDF ({exc.__class__.__name__})") from exc
 

@@ -177,3 +177,41 @@ def test_an_elliptic_follow_up_naming_another_place_asks_the_last_question_about
     assert follow.named == ("الامارات",) and follow.question == "وفي الإمارات؟"  # shown as asked
     english = analyse("And in Oman?", [("What was developed in Saudi Arabia?", "…")])
     assert english.query == "What was developed in Oman? عمان" and english.reader_question.startswith("What was developed in Oman?")
+
+
+def test_pdf_lines_are_joined_back_into_paragraphs_but_headings_and_items_stay():
+    from assistant.loaders import unwrap_lines
+
+    page = ("انطلقت الحملة الوطنية في نونبر 2024 واختتمت نهاية الأسبوع الماضي بمدينة الناظور بعد\n"
+            "أن استفاد منها 240 مشاركا من القطاعات الحكومية والمجتمع المدني في عدة مدن\n"
+            "مغربية\n"  # a paragraph's short last line, without a full stop
+            "التوصيات\n"  # a heading
+            "• تعزيز التنسيق بين المتدخلين في مجال حماية الأطفال غير المصحوبين وذويهم\n"
+            "• تطوير مبادرات تكوينية")
+    lines = unwrap_lines(page).split("\n")
+    assert lines[0].startswith("انطلقت") and lines[0].endswith("في عدة مدن مغربية") and "بعد أن استفاد" in lines[0]
+    assert lines[1:] == ["التوصيات", "• تعزيز التنسيق بين المتدخلين في مجال حماية الأطفال غير المصحوبين وذويهم",
+                         "• تطوير مبادرات تكوينية"]
+    assert unwrap_lines("سطر أول طويل\nثان") == "سطر أول طويل\nثان"  # too few lines to know the page's width
+    ended = "جملة طويلة بما يكفي لتكون سطرا كاملا من الصفحة.\nوجملة أخرى تبدأ في السطر التالي هنا\nثالثة"
+    assert unwrap_lines(ended).split("\n")[0].endswith("الصفحة.")  # a full stop ends the line's paragraph
+
+
+def test_a_pdf_with_a_wrapped_paragraph_loads_as_one_line_per_paragraph(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    printed = ["The national campaign ended last week in the city of Nador after it had",
+               "trained 240 participants from the ministries and from civil society groups",
+               "across the country.", "Results",
+               "The organisers said that the next campaign would start in the spring",
+               "and would reach twice as many people in twelve more cities."]
+    fig = plt.figure(figsize=(8.5, 11))
+    for i, line in enumerate(printed):
+        fig.text(0.05, 0.95 - i * 0.03, line, fontsize=11)
+    fig.savefig(tmp_path / "report.pdf")
+    plt.close(fig)
+    text = load_document(tmp_path / "report.pdf").text
+    assert text.split("\n") == [" ".join(printed[:3]), "Results", " ".join(printed[4:])]
