@@ -120,6 +120,19 @@ def script_of(text: str) -> str:
     return "ar" if ar >= lat else "latin"
 
 
+def has_arabic(text: str) -> bool:
+    """Does the text hold an Arabic letter?"""
+    return _ARABIC_LETTER.search(text) is not None
+
+
+_LIST_ITEM = re.compile(r"\s*(?:[•●▪‣◦·*–-]|\(?[0-9٠-٩]{1,3}[.)-])\s")
+
+
+def is_list_item(line: str) -> bool:
+    """Does a line or sentence open an item of a list («• تعزيز قدرات …», «- …», «2. …», «٣) …»)?"""
+    return _LIST_ITEM.match(line) is not None
+
+
 _SENTENCE_END = re.compile(r"(?<![0-9])[.!?؟؛;](?=\s|$|[\"'»”)])[\"'»”)]*|\n+")
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import codecs
 import logging
-import re
 import unicodedata
 from pathlib import Path
 
+from . import arabic
 from .types import Document
 
 TEXT_TYPES = {".txt", ".md"}
@@ -77,7 +77,6 @@ def _read_html(path: Path) -> str:
 
 
 _LINE_END = tuple(".!?؟؛;:…»”\")")  # a line ending so ends its sentence or heading
-_ITEM = re.compile(r"(?:[•\-–*·▪]|[0-9٠-٩]{1,3}[.)\-])\s")  # «• …», «- …», «2. …», «٣) …»
 
 
 def unwrap_lines(text: str, full: float = 0.7) -> str:
@@ -97,7 +96,7 @@ def unwrap_lines(text: str, full: float = 0.7) -> str:
     for previous, line in zip(lines, lines[1:], strict=False):
         printed, nxt = previous.strip(), line.strip()  # the printed line above, not the paragraph joined so far
         if printed and nxt and len(printed) >= full * usual and not printed.endswith(_LINE_END) \
-                and not _ITEM.match(nxt):
+                and not arabic.is_list_item(nxt):
             out[-1] = f"{out[-1].rstrip()} {line.lstrip()}"
         else:
             out.append(line)

@@ -85,7 +85,6 @@ def token_f1(answer: str, expected: Sequence[str]) -> float:
 # MLQA's script does), whitespace tokens; no letter folding. Language: Arabic when the expected answer has
 # an Arabic letter (the language of the context it was cut from), else English.
 _ENGLISH_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_ARABIC_LETTERS = re.compile(r"[\u0621-\u064A]")
 
 
 def official_words(text: str, arabic_text: bool) -> list[str]:
@@ -100,7 +99,7 @@ def official_scores(answer: str, expected: Sequence[str]) -> tuple[float, float]
     """(exact match, token F1) by the official SQuAD / MLQA rules, maximum over the expected answers."""
     best_em = best_f1 = 0.0
     for gold in expected:
-        arabic_text = bool(_ARABIC_LETTERS.search(gold))
+        arabic_text = arabic.has_arabic(gold)
         pred_words, gold_words = official_words(answer, arabic_text), official_words(gold, arabic_text)
         best_em = max(best_em, float(pred_words == gold_words))
         best_f1 = max(best_f1, bag_f1(Counter(pred_words), Counter(gold_words)))

@@ -11,7 +11,6 @@ sentence verbatim — each carrying marker [1].
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from . import arabic, gazetteer
@@ -248,12 +247,7 @@ def _sentence_at(text: str, offset: int) -> tuple[int, int]:
     return next(((a, b) for a, b in arabic.document_sentences(text) if a <= offset < b), (offset, len(text)))
 
 
-_ITEM = re.compile(r"\s*(?:[•●▪‣◦*–-]|\(?[0-9]{1,2}[.)-])\s")
-
-
-def is_list_item(sentence: str) -> bool:
-    """Does a sentence open a line of a list («• تعزيز قدرات …», «- …», «2. …»)?"""
-    return _ITEM.match(sentence) is not None
+is_list_item = arabic.is_list_item  # «• …», «- …», «2. …»: a line that opens a list item
 
 
 def asked_places(analysis: Analysis) -> tuple[str, ...]:
