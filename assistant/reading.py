@@ -324,6 +324,16 @@ def as_list(reading: Reading, texts: dict[str, str]) -> Reading:
     return replace(reading, hit=hit, start=a, end=b, quote_start=a, quote_end=b)
 
 
+def elided(text: str, start: int, end: int) -> str:
+    """``text[start:end]`` as shown: «…» where it cuts a sentence (``supporting_quote`` cuts a very long one at words
+    around the span), so the reader sees that it goes on; the quote itself stays verbatim."""
+    sentences = arabic.document_sentences(text)
+    starts, ends = {a for a, _ in sentences}, {b for _, b in sentences}
+    before = "" if start in starts or not text[:start].strip() else "…"
+    after = "" if end in ends or not text[end:].strip() else "…"
+    return f"{before}{text[start:end]}{after}"
+
+
 def compose(reading: Reading, texts: dict[str, str]) -> tuple[str, tuple[Citation, ...], ShortAnswer]:
     """«short answer [1]» then «supporting sentence [1]» (one line when they are the same text)."""
     c = reading.hit.chunk
@@ -331,5 +341,5 @@ def compose(reading: Reading, texts: dict[str, str]) -> tuple[str, tuple[Citatio
     short = doc[reading.start : reading.end]
     quote = doc[reading.quote_start : reading.quote_end]
     citation = Citation(1, c.source, c.chunk_id, reading.quote_start, reading.quote_end, quote)
-    text = f"{quote} [1]" if short == quote else f"{short} [1]\n{quote} [1]"
+    text = f"{quote} [1]" if short == quote else f"{short} [1]\n{elided(doc, reading.quote_start, reading.quote_end)} [1]"
     return text, (citation,), ShortAnswer(short, 1, c.source, reading.start, reading.end, round(reading.evidence, 4))

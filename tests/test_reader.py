@@ -146,6 +146,22 @@ def test_supporting_quote_covers_the_span_and_cuts_long_sentences_at_words():
     assert short_text[slice(*supporting_quote(short_text, x, x + 6))] == "الجواب في الجملة الثانية."
 
 
+def test_a_cut_quote_shows_where_it_was_cut_and_stays_verbatim():
+    from assistant.reading import elided
+
+    text = "مقدمة قصيرة. " + "كلمة " * 100 + "الجواب هنا " + "كلمة " * 100 + "نهاية. خاتمة."
+    a = text.index("الجواب")
+    qa, qb = supporting_quote(text, a, a + len("الجواب هنا"), limit=120)
+    shown = elided(text, qa, qb)
+    assert shown == f"…{text[qa:qb]}…"  # cut on both sides: marked outside the verbatim quote
+    first = text.index(".") + 1
+    assert elided(text, 0, first) == text[:first]  # a whole sentence: nothing added
+    end = text.index("نهاية.") + len("نهاية.")
+    assert elided(text, qa, end) == f"…{text[qa:end]}"  # cut before only
+    last = text.rindex("خاتمة")
+    assert elided(text, last, len(text)) == "خاتمة."
+
+
 def test_list_questions_are_recognised():
     assert is_list_question("ما مكونات البرنامج؟") and is_list_question("ما المدن التي زارتها القافلة؟")
     assert is_list_question("What are the goals of the campaign?")
