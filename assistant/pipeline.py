@@ -118,15 +118,18 @@ class Assistant:
 
     @property
     def latin_reader(self) -> reading.ReaderAnswerer | None:
-        """The reader of English / Latin-script questions: the weights in ``latin_reader_dir`` (the reader trained
-        further on English questions) when they are there and load, else the main reader (``latin_reader_error``
-        says why when they are there and do not load)."""
+        """The reader of English / Latin-script questions: the reader in ``latin_reader_dir`` (the main one trained
+        further on English questions) when its folder holds one and it loads, else the main reader
+        (``latin_reader_error`` says why when the folder holds a card or weights that do not load)."""
         if self._latin_reader is None:
-            from .reader import WEIGHTS_FILE, ReaderUnavailable
+            from .reader import CARD_FILE, WEIGHTS_FILE, ReaderUnavailable
 
             directory = Path(self.settings.latin_reader_dir)
             self._latin_reader = False
-            if (directory / WEIGHTS_FILE).is_file() and self.reader is not None:
+            # a folder with a card or weights is a reader (its card may name other weights files: ``members``);
+            # one that does not load says why
+            present = any((directory / name).is_file() for name in (CARD_FILE, WEIGHTS_FILE))
+            if present and self.reader is not None:
                 try:
                     self._latin_reader = self._load_reader(directory)
                 except (ReaderUnavailable, OSError, ValueError) as exc:

@@ -64,19 +64,17 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
-        """Defaults, then ``ASSISTANT_<FIELD>`` variables, then explicit overrides."""
+        """Defaults, then ``ASSISTANT_<FIELD>`` variables (converted to the field's type; ``X | None`` reads as X),
+        then explicit overrides."""
         env = os.environ if env is None else env
+        kinds = _field_kinds(cls)
         values = {}
         for f in fields(cls):
             raw = env.get(f"ASSISTANT_{f.name.upper()}")
             if raw is None:
                 continue
-            kind = type(getattr(cls(), f.name))
-            if kind is type(None) and str(f.type).startswith("float"):
-                kind = float
-            if f.name.endswith("_prefix"):
-                values[f.name] = raw
-            elif kind is Path:
+            kind = kinds[f.name]
+            if kind is Path:
                 values[f.name] = Path(raw).expanduser()
             elif kind in (int, float):
                 try:
@@ -95,6 +93,17 @@ class Settings:
 
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
+
+
+def _field_kinds(cls) -> dict[str, type]:
+    """Each field's type, ``X | None`` read as X («float | None» → float)."""
+    import typing
+
+    kinds = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        kinds[name] = args[0] if args else hint
+    return kinds
 
 
 def set_offline_switches() -> None:

@@ -98,6 +98,11 @@ def test_empty_index_says_so(settings, fake_embedder, tmp_path):
 def test_settings_from_environment():
     s = Settings.from_env({"ASSISTANT_TOP_K": "7", "ASSISTANT_EMBEDDING_MODEL": "/models/bge-m3", "ASSISTANT_QUERY_PREFIX": ""})
     assert s.top_k == 7 and s.embedding_model == "/models/bge-m3" and s.query_prefix == ""
+    s = Settings.from_env({"ASSISTANT_PASSAGE_PREFIX": "passage: ", "ASSISTANT_MAX_DOCUMENT_MB": "2.5",
+                           "ASSISTANT_INDEX_DIR": "~/idx"})
+    assert s.passage_prefix == "passage: " and s.max_document_mb == 2.5 and not str(s.index_dir).startswith("~")
+    with pytest.raises(ValueError, match="ASSISTANT_MAX_DOCUMENT_MB"):
+        Settings.from_env({"ASSISTANT_MAX_DOCUMENT_MB": "big"})
     with pytest.raises(ValueError, match="ASSISTANT_TOP_K"):
         Settings.from_env({"ASSISTANT_TOP_K": "many"})
 

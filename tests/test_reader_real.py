@@ -160,6 +160,26 @@ def test_damaged_latin_weights_leave_english_questions_to_the_main_reader(real, 
     assert not answer.refused and any(f in answer.short_answer.text for f in ("عشرين", "20"))
 
 
+def test_a_latin_reader_folder_that_lost_its_weights_says_so(real, tmp_path):
+    """A folder with the Latin reader's card but none of the weights it names is a reader gone missing, not «no
+    Latin reader»: the reason is kept for the start-up message and the main reader reads English questions."""
+    from assistant.pipeline import Assistant
+
+    latin_dir = real.settings.latin_reader_dir
+    if not (latin_dir / WEIGHTS_FILE).exists():
+        pytest.skip("no Latin reader shipped")
+    card_only = tmp_path / "reader-latin"
+    card_only.mkdir()
+    shutil.copy(latin_dir / "card.json", card_only / "card.json")
+    assistant = Assistant(real.settings.with_(latin_reader_dir=card_only), embedder=real.embedder)
+    assert assistant.latin_reader is assistant.reader
+    assert "not found" in assistant.latin_reader_error and WEIGHTS_FILE in assistant.latin_reader_error
+    empty = tmp_path / "no-reader"
+    empty.mkdir()
+    quiet = Assistant(real.settings.with_(latin_reader_dir=empty), embedder=real.embedder)
+    assert quiet.latin_reader is quiet.reader and quiet.latin_reader_error == ""  # no reader there: nothing to say
+
+
 def test_bfloat16_arithmetic_finds_the_same_span_as_float32(real):
     """ASSISTANT_READER_DTYPE=bfloat16 (about twice as fast): the same answer, its evidence nearly the same."""
     reader = real.reader.reader
