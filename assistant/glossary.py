@@ -15,8 +15,12 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from . import arabic
+from . import arabic, gazetteer
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
 
 # English words that are not content, besides those ``arabic.STOPWORDS`` already holds (the, what, many, …)
 ENGLISH_STOPWORDS = arabic.STOPWORDS | frozenset(
@@ -83,6 +87,14 @@ class Glossary:
             if row[j] >= self.min_similarity:
                 found.append(candidates[j])
         return tuple(dict.fromkeys(found))
+
+    def read(self, analysis: Analysis, texts: Iterable[str]) -> Analysis:
+        """A Latin-script question as the reader reads it: its words glossed in the Arabic of ``texts`` (the
+        retrieved passages; in training, the question's own paragraph). The English names of places and
+        organisations are left out first: the reader question carries their Arabic names already («Saudi Arabia» is
+        «(السعودية)», not «السعودية العربية» word by word). The one step shared by the pipeline and training."""
+        question = gazetteer.without_english_names(analysis.reader_question)
+        return analysis.with_gloss(self.gloss(question, texts))
 
 
 __all__ = ["ENGLISH_STOPWORDS", "Glossary", "english_words", "passage_words"]

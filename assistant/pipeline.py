@@ -344,9 +344,7 @@ class Assistant:
         hits = self.retrieve(analysis, top_k, prefer_sources, view)
         if analysis.language == "ar" or self.settings.gloss_similarity <= 0 or not hits:
             return analysis, hits
-        question = gazetteer.without_english_names(analysis.reader_question)  # its places are in the hint already
-        words = self.glossary.gloss(question, [h.chunk.text for h in hits])
-        return analysis.with_gloss(words), hits
+        return self.glossary.read(analysis, [h.chunk.text for h in hits]), hits
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
             mode: str | None = None, prefer_sources: Sequence[str] = ()) -> Answer:

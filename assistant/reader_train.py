@@ -163,10 +163,12 @@ def read_unanswerable(squad_path: str | Path, path: str | Path) -> list[Example]
 
 
 def as_read(examples: list[Example], embedder, similarity: float) -> list[Example]:
-    """Latin-script questions as the pipeline reads them (``Analysis.reader_question``): followed by the Arabic
+    """Latin-script questions as the pipeline reads them (``Glossary.read``, the same step): followed by the Arabic
     names of the places they name and by their other words glossed in the Arabic of their own paragraph (the
     pipeline glosses with the retrieved passages, which hold that paragraph when retrieval finds it). Arabic
-    questions are left as they are."""
+    questions are left as they are. (Until 2026-11-25 training glossed the question with its English names, so a
+    quarter of the Latin reader's questions read «… (السعودية آسيا آسيا السعودية عربية)» where the pipeline reads
+    «… (السعودية آسيا)».)"""
     from .analysis import analyse
     from .glossary import Glossary
 
@@ -177,8 +179,7 @@ def as_read(examples: list[Example], embedder, similarity: float) -> list[Exampl
         if analysis.language == "ar":
             out.append(e)
             continue
-        analysis = analysis.with_gloss(glossary.gloss(e.question, [e.context]))
-        out.append(replace(e, question=analysis.reader_question))
+        out.append(replace(e, question=glossary.read(analysis, [e.context]).reader_question))
     return out
 
 
