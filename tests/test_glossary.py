@@ -99,16 +99,13 @@ def test_warm_embeds_the_documents_words_so_english_questions_embed_nothing_new(
     assert len(words.calls) == warmed + len(["officials", "trained"])  # only the question's own words
 
 
-def test_training_and_the_pipeline_read_an_english_question_the_same_way_names_not_glossed_twice():
-    """``Glossary.read`` is the one step: the place a question names is read by its Arabic name (the hint), not
-    glossed word by word again; ``reader_train.as_read`` gives the reader in training exactly what the pipeline gives."""
+def test_the_pipeline_reads_a_named_place_of_an_english_question_once_by_its_arabic_name():
+    """``Glossary.read``: the place a question names is read by its Arabic name (the hint), not glossed word by word
+    again."""
     from assistant.analysis import analyse
-    from assistant.reader_train import Example, as_read
 
     embedder = BilingualEmbedder({"morocco": "المغرب", "campaign": "حملة"})
     context = "أطلقت الحكومة في المغرب حملة وطنية سنة 2019."
     question = "When was the campaign launched in Morocco?"
     read = Glossary(embedder, 0.9).read(analyse(question), [context])
     assert read.reader_question == f"{question} (المغرب حملة)" and read.gloss == "حملة"
-    example = Example("q1", question, context, context.index("2019"), "2019", answers=("2019",))
-    assert as_read([example], embedder, 0.9)[0].question == read.reader_question
