@@ -90,9 +90,9 @@ class Glossary:
 
     def read(self, analysis: Analysis, texts: Iterable[str]) -> Analysis:
         """A Latin-script question as the reader reads it: its words glossed in the Arabic of ``texts`` (the
-        retrieved passages; in training, the question's own paragraph). The English names of places and
-        organisations are left out first: the reader question carries their Arabic names already («Saudi Arabia» is
-        «(السعودية)», not «السعودية العربية» word by word). The one step shared by the pipeline and training."""
+        retrieved passages). The English names of places and organisations are left out first: the reader question
+        carries their Arabic names already («Saudi Arabia» is «(السعودية)», not «السعودية العربية» word by word).
+        Training keeps its own rule (``reader_train.as_read``, names glossed too: measured better there)."""
         question = gazetteer.without_english_names(analysis.reader_question)
         return analysis.with_gloss(self.gloss(question, texts))
 

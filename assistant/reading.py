@@ -327,10 +327,12 @@ def as_list(reading: Reading, texts: dict[str, str]) -> Reading:
 def elided(text: str, start: int, end: int) -> str:
     """``text[start:end]`` as shown: «…» where it cuts a sentence (``supporting_quote`` cuts a very long one at words
     around the span), so the reader sees that it goes on; the quote itself stays verbatim."""
-    sentences = arabic.document_sentences(text)
+    sentences = arabic.document_sentences(text)  # cached; no copy of the text around the quote (documents may be MBs)
+    if not sentences:
+        return text[start:end]
     starts, ends = {a for a, _ in sentences}, {b for _, b in sentences}
-    before = "" if start in starts or not text[:start].strip() else "…"
-    after = "" if end in ends or not text[end:].strip() else "…"
+    before = "" if start in starts or start <= sentences[0][0] else "…"
+    after = "" if end in ends or end >= sentences[-1][1] else "…"
     return f"{before}{text[start:end]}{after}"
 
 
