@@ -171,9 +171,11 @@ def _chat_tab(gr, h, settings: Settings) -> None:
             with gr.Row(elem_id="examples"):
                 examples = [gr.Button(q, size="sm", elem_classes=["example"]) for q in EXAMPLES]
             with gr.Accordion("الإعدادات", open=False, elem_id="settings"):
-                top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="عدد المقاطع المسترجعة (top-k)")
-                mode = gr.Radio([("القارئ المدرَّب", "reader"), ("الجمل", "extractive"), ("نموذج لغوي", "llm")], value=settings.answer_mode,
-                                label="وضع الإجابة", rtl=True)
+                top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="عدد المقاطع المسترجعة (top-k)", elem_id="top-k")
+                modes = [("القارئ المدرَّب", "reader"), ("الجمل", "extractive")]
+                if settings.llm_base_url or settings.answer_mode == "llm":  # offered once a server is set
+                    modes.append(("نموذج لغوي", "llm"))
+                mode = gr.Radio(modes, value=settings.answer_mode, label="وضع الإجابة", rtl=True)
         with gr.Column(scale=2):
             viewer = gr.HTML(ui.EMPTY_VIEWER, js_on_load=_static("viewer.js"), elem_id="chat-viewer")
 
@@ -274,6 +276,8 @@ def _evaluate_tab(gr, h) -> None:
     def do_eval(path, progress=gr.Progress()):  # noqa: B008 (the Gradio idiom)
         progress(0, desc="قراءة الأسئلة")
         s, t, files, message = h.evaluate(path, on_progress=lambda d, n: progress((d, n), desc="الأسئلة", unit="سؤال"))
+        if s is None:  # the file could not be run: the last results stay
+            return message, gr.skip(), gr.skip(), gr.skip()
         return message, s, t, files or None
 
     run.click(do_eval, inputs=qfile, outputs=[status, summary, table, downloads], api_visibility="undocumented")

@@ -8,6 +8,7 @@ returns HTML strings / plain data, so the handlers are tested without a server.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 import threading
@@ -29,6 +30,10 @@ EXAMPLES = (
     "أين عقد المؤتمر العالمي السادس للقضاء على عمل الأطفال؟",
     "ما شعار اليوم التواصلي الذي نظمته اللجنة الوطنية في الرباط؟",
 )
+
+
+# a passage id as citations write it: «<file name with its extension>#<number>»
+_CHUNK_ID = re.compile(r"^\S.*\.\w{1,6}#\d+$")
 
 
 class UserError(ValueError):
@@ -148,10 +153,19 @@ class AppHandlers:
         if c is not None:
             chunk = {"chunk_id": c.chunk_id, "start": c.start, "end": c.end, "text": c.text}
             return ui.render_hits([(chunk, None)], ""), self.open_cite(query)
+        if _CHUNK_ID.match(chunk_id):  # asked for a passage by its id: say it is not there rather than search
+            return ui.render_message(self._missing_chunk(chunk_id), "error"), ui.EMPTY_VIEWER
         hits = self.assistant.search(query, 10)
         rows = [({"chunk_id": h.chunk.chunk_id, "start": h.chunk.start, "end": h.chunk.end, "text": h.chunk.text},
                  h.score) for h in hits]
         return ui.render_hits(rows, query), ui.EMPTY_VIEWER
+
+    def _missing_chunk(self, chunk_id: str) -> str:
+        source, _, number = chunk_id.rpartition("#")
+        doc = next((d for d in self.assistant.documents() if d.source == source), None)
+        if doc is None:
+            return f"لا يوجد مقطع بالمعرّف «{chunk_id}»: لا وثيقة باسم «{source}» في الفهرس الحالي."
+        return (f"لا يوجد مقطع بالمعرّف «{chunk_id}»: مقاطع «{source}» مرقّمة من 0 إلى {doc.chunks - 1}.")
 
     # ------------------------------------------------------------- documents
     def documents_html(self) -> str:
@@ -182,7 +196,10 @@ class AppHandlers:
                     staged = Path(staging) / name
                     shutil.copyfile(p, staged)
                     load_document(staged)  # readable, has text
-                except (UserError, LoadError) as exc:
+                except LoadError as exc:
+                    problems.append(exc.arabic)
+                    continue
+                except UserError as exc:
                     problems.append(str(exc))
                     continue
                 except OSError as exc:
@@ -241,17 +258,18 @@ class AppHandlers:
 
     # ------------------------------------------------------------ evaluation
     def evaluate(self, path: str | Path | None, on_progress: Progress = None
-                 ) -> tuple[str, str, list[str], str]:
-        """(summary html, table html, downloadable files, status html) for a questions file."""
+                 ) -> tuple[str | None, str | None, list[str] | None, str]:
+        """(summary html, table html, downloadable files, status html) for a questions file. When the file cannot
+        be run, the first three are None: the last run's results stay on screen and only the status says why."""
+        def failed(message: str) -> tuple[None, None, None, str]:
+            return None, None, None, ui.render_message(message, "error")
+
         if not path:
-            return "", "", [], ui.render_message("اختر ملف أسئلة أولاً.", "error")
-        try:
-            from .evaluation import load_questions, run_eval
-        except ImportError:
-            return "", "", [], ui.render_message("وحدة التقييم غير متاحة بعد في هذا الإصدار.", "error")
+            return failed("اختر ملف أسئلة أولاً.")
+        from .evaluation import load_questions, run_eval
+
         if Path(path).suffix.lower() not in EVAL_TYPES:
-            kinds = "، ".join(EVAL_TYPES)
-            return "", "", [], ui.render_message(f"نوع ملف الأسئلة غير مدعوم. الأنواع المدعومة: {kinds}.", "error")
+            return failed(f"نوع ملف الأسئلة غير مدعوم. الأنواع المدعومة: {'، '.join(EVAL_TYPES)}.")
         out_dir = Path(tempfile.mkdtemp(prefix="assistant-eval-"))
         assistant = self.assistant
         try:
@@ -263,16 +281,17 @@ class AppHandlers:
             else:
                 rows, errors = load_questions(Path(path))
         except (ValueError, OSError) as exc:
-            return "", "", [], ui.render_message(f"تعذّرت قراءة ملف الأسئلة: {exc}", "error")
+            return failed(f"تعذّرت قراءة ملف الأسئلة: {exc}")
         if not rows:
-            detail = " ".join(str(e) for e in errors[:5])
-            return "", "", [], ui.render_message(f"لم يُقرأ أي سؤال من الملف. {detail}", "error")
+            detail = " | ".join(str(e) for e in errors[:5])
+            return failed("لم يُقرأ أي سؤال من الملف: كل سطر في JSONL كائن JSON فيه الحقل question، ولملف CSV عمود "
+                          f"question. ما وُجد: {detail}")
         summary = run_eval(assistant, rows, out_dir, progress=False, on_progress=on_progress)
         results = _read_jsonl(out_dir / "results.jsonl")
         files = [str(out_dir / n) for n in ("results.jsonl", "summary.json", "report.html") if (out_dir / n).exists()]
-        note = f"اكتمل التقييم: {len(rows)} سؤالاً."
+        note = f"اكتمل التقييم: {ui.counted(len(rows), 'سؤال', 'سؤالان', 'أسئلة', 'سؤالاً')}."
         if errors:
-            note += f" تُخطّي {len(errors)} سطراً غير صالح."
+            note += f" تُخطّي {ui.counted(len(errors), 'سطر', 'سطران', 'أسطر', 'سطراً')} غير صالح."
         return ui.render_summary(summary or {}), ui.render_results(results), files, ui.render_message(note, "ok")
 
     # ------------------------------------------------------------------- API

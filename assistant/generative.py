@@ -29,7 +29,12 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
 class LLMUnavailable(RuntimeError):
-    """The LLM server cannot be used (not configured, unreachable, timed out, errored)."""
+    """The LLM server cannot be used (not configured, unreachable, timed out, errored). ``str(exc)`` says why in
+    English (CLI, logs); ``arabic`` says it for the answer's notice."""
+
+    def __init__(self, message: str, arabic: str = ""):
+        super().__init__(message)
+        self.arabic = arabic or message
 
 
 class LLMAnswerer:
@@ -45,7 +50,8 @@ class LLMAnswerer:
         with self._lock:
             left = self._down_until - time.monotonic()
             if left > 0:
-                raise LLMUnavailable(f"skipped for {left:.0f} more s after a failure ({self._last_failure})")
+                raise LLMUnavailable(f"skipped for {left:.0f} more s after a failure ({self._last_failure})",
+                                     f"لن يُحاول مجدداً قبل {left:.0f} ثانية بعد إخفاق: {self._last_failure}")
 
     def _trip(self, reason: str) -> None:
         with self._lock:
@@ -63,14 +69,16 @@ class LLMAnswerer:
         try:
             models = [m.id for m in client.models.list()]
         except Exception as exc:
-            raise LLMUnavailable(_reason(exc, self.base_url, self.settings.llm_timeout)) from exc
+            raise LLMUnavailable(*_reason(exc, self.base_url, self.settings.llm_timeout)) from exc
         if not models:
-            raise LLMUnavailable(f"no model served at {self.base_url}; set ASSISTANT_LLM_MODEL")
+            raise LLMUnavailable(f"no model served at {self.base_url}; set ASSISTANT_LLM_MODEL",
+                                 f"لا يقدّم الخادم {self.base_url} أي نموذج: اضبط ASSISTANT_LLM_MODEL")
         return models[0]
 
     def chat(self):
         if not self.base_url:
-            raise LLMUnavailable("no LLM server configured (ASSISTANT_LLM_BASE_URL is empty)")
+            raise LLMUnavailable("no LLM server configured (ASSISTANT_LLM_BASE_URL is empty)",
+                                 "لم يُضبط له خادم: المتغير ASSISTANT_LLM_BASE_URL فارغ")
         if self._chat is None:
             from langchain_openai import ChatOpenAI
 
@@ -115,25 +123,28 @@ class LLMAnswerer:
             self._trip(str(exc))
             raise
         except Exception as exc:  # openai / httpx errors: connection, timeout, HTTP status, bad payload
-            reason = _reason(exc, self.base_url, self.settings.llm_timeout)
+            reason, arabic = _reason(exc, self.base_url, self.settings.llm_timeout)
             self._trip(reason)
-            raise LLMUnavailable(reason) from exc
+            raise LLMUnavailable(reason, arabic) from exc
         final = verify("".join(raw), list(hits), texts, refusal_text)
         if final is not None:
             yield final
 
 
-def _reason(exc: Exception, url: str, timeout: float) -> str:
+def _reason(exc: Exception, url: str, timeout: float) -> tuple[str, str]:
+    """(English, Arabic) words for why a request to the server failed."""
     import openai
 
     if isinstance(exc, openai.APITimeoutError):
-        return f"timed out after {timeout:g}s at {url}"
+        return f"timed out after {timeout:g}s at {url}", f"لم يردّ الخادم {url} خلال {timeout:g} ثانية"
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc.__context__
-        return f"connection failed at {url}: {cause or exc}"[:300]
+        return f"connection failed at {url}: {cause or exc}"[:300], f"تعذّر الاتصال بالخادم {url}"
     if isinstance(exc, openai.APIStatusError):
-        return f"HTTP {exc.status_code} from {url}: {exc.message}"[:300]
-    return f"{type(exc).__name__} from {url}: {exc}"[:300]
+        return (f"HTTP {exc.status_code} from {url}: {exc.message}"[:300],
+                f"ردّ الخادم {url} بالخطأ HTTP {exc.status_code}")
+    english = f"{type(exc).__name__} from {url}: {exc}"[:300]
+    return english, f"خطأ من الخادم {url}: {type(exc).__name__}"
 
 
 # ------------------------------------------------------------ verification

@@ -23,7 +23,12 @@ PREFERRED_ENCODINGS = ("cp1256", "iso8859_6", "cp1252", "latin_1")
 
 
 class LoadError(ValueError):
-    """A file could not be read; the message says why (in plain words)."""
+    """A file could not be read; the message says why (in plain words). ``arabic`` says the same in Arabic for the
+    app (``str(exc)`` stays English for the CLI and logs)."""
+
+    def __init__(self, message: str, arabic: str = ""):
+        super().__init__(message)
+        self.arabic = arabic or message
 
 
 def _title(text: str, fallback: str) -> str:
@@ -41,7 +46,8 @@ def decode_bytes(data: bytes, name: str = "the file") -> tuple[str, str]:
             try:
                 return data.decode(encoding), encoding
             except UnicodeDecodeError as exc:
-                raise LoadError(f"{name}: starts with a {encoding} mark but is not valid {encoding} (byte {exc.start})") from exc
+                raise LoadError(f"{name}: starts with a {encoding} mark but is not valid {encoding} (byte {exc.start})",
+                                f"«{name}» يبدأ بعلامة ترميز {encoding} لكن نصه ليس بهذا الترميز.") from exc
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -51,7 +57,8 @@ def decode_bytes(data: bytes, name: str = "the file") -> tuple[str, str]:
     results = from_bytes(data)
     best = results.best()
     if best is None:
-        raise LoadError(f"{name}: the text encoding could not be recognised; save it as UTF-8 and retry")
+        raise LoadError(f"{name}: the text encoding could not be recognised; save it as UTF-8 and retry",
+                        f"تعذّر التعرّف على ترميز النص في «{name}»: احفظه بترميز UTF-8 وأعد المحاولة.")
     # equally plausible readings: prefer the encodings Arabic and Western files are really saved in
     tied = {m.encoding: m for m in results if m.chaos <= best.chaos + 0.01}
     best = next((tied[e] for e in PREFERRED_ENCODINGS if e in tied), best)
@@ -62,7 +69,8 @@ def _read_text(path: Path) -> tuple[str, str]:
     text, encoding = decode_bytes(path.read_bytes(), path.name)
     odd = sum(1 for ch in text if unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs") and ch not in "\n\r\t\f")
     if odd > 0.02 * max(len(text), 1):
-        raise LoadError(f"{path.name}: does not look like text ({odd} control or unassigned characters as {encoding})")
+        raise LoadError(f"{path.name}: does not look like text ({odd} control or unassigned characters as {encoding})",
+                        f"«{path.name}» لا يبدو ملفاً نصياً: فيه {odd} من رموز التحكم أو الرموز غير المعرّفة.")
     return text, encoding
 
 
@@ -111,7 +119,8 @@ def _read_pdf(path: Path) -> str:
         reader = PdfReader(str(path))
         return "\n\n".join(unwrap_lines((page.extract_text() or "").strip()) for page in reader.pages).strip()
     except Exception as exc:  # pypdf raises many types for broken files
-        raise LoadError(f"{path.name}: cannot read this PDF ({exc.__class__.__name__})") from exc
+        raise LoadError(f"{path.name}: cannot read this PDF ({exc.__class__.__name__})",
+                        f"تعذّرت قراءة ملف PDF «{path.name}»: قد يكون تالفاً أو محمياً.") from exc
 
 
 def _read_docx(path: Path) -> str:
@@ -120,7 +129,8 @@ def _read_docx(path: Path) -> str:
     try:
         document = docx.Document(str(path))
     except Exception as exc:
-        raise LoadError(f"{path.name}: cannot read this .docx file ({exc.__class__.__name__})") from exc
+        raise LoadError(f"{path.name}: cannot read this .docx file ({exc.__class__.__name__})",
+                        f"تعذّرت قراءة ملف Word «{path.name}»: قد يكون تالفاً أو ليس بصيغة docx.") from exc
     return "\n\n".join(p.text for p in document.paragraphs if p.text.strip())
 
 
@@ -129,15 +139,19 @@ def load_document(path: str | Path, max_mb: float = 0) -> Document:
     path = Path(path)
     suffix = path.suffix.lower()
     if path.is_symlink():
-        raise LoadError(f"{path.name}: is a symbolic link; links are not followed (copy the file into the folder instead)")
+        raise LoadError(f"{path.name}: is a symbolic link; links are not followed (copy the file into the folder instead)",
+                        f"«{path.name}» رابط رمزي، والروابط لا تُتبع: انسخ الملف نفسه إلى المجلد.")
     if suffix not in SUPPORTED:
-        raise LoadError(f"{path.name}: unsupported type {suffix or '(none)'}; supported: {', '.join(sorted(SUPPORTED))}")
+        raise LoadError(f"{path.name}: unsupported type {suffix or '(none)'}; supported: {', '.join(sorted(SUPPORTED))}",
+                        f"نوع الملف «{suffix or 'بلا امتداد'}» غير مدعوم في «{path.name}». الأنواع المدعومة: {'، '.join(sorted(SUPPORTED))}.")
     if not path.is_file():
-        raise LoadError(f"{path}: no such file")
+        raise LoadError(f"{path}: no such file", f"الملف «{path.name}» غير موجود.")
     size_mb = path.stat().st_size / (1024 * 1024)
     if max_mb and size_mb > max_mb:
         raise LoadError(f"{path.name}: {size_mb:.1f} MB is over the {max_mb:g} MB limit for one document "
-                        "(ASSISTANT_MAX_DOCUMENT_MB); split it or raise the limit")
+                        "(ASSISTANT_MAX_DOCUMENT_MB); split it or raise the limit",
+                        f"حجم «{path.name}» {size_mb:.1f} ميغابايت، وهو أكبر من حد المستند الواحد ({max_mb:g} ميغابايت): "
+                        "قسّمه أو ارفع الحد.")
     encoding = ""
     if suffix in TEXT_TYPES:
         text, encoding = _read_text(path)
@@ -148,7 +162,7 @@ def load_document(path: str | Path, max_mb: float = 0) -> Document:
     else:
         text = _read_docx(path)
     if not text.strip():
-        raise LoadError(f"{path.name}: the file has no text")
+        raise LoadError(f"{path.name}: the file has no text", f"الملف «{path.name}» لا يحتوي على نص.")
     return Document(source=path.name, text=text, title=_title(text, path.stem), path=str(path.absolute()), encoding=encoding)
 
 

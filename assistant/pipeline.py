@@ -393,7 +393,7 @@ class Assistant:
                     return
                 notice = self.text("llm_unverified")
             except LLMUnavailable as exc:
-                notice = self.text("llm_unavailable", reason=str(exc))
+                notice = self.text("llm_unavailable", reason=exc.arabic)
             yield "\n"
         local = mode if mode in ("reader", "extractive") else self.settings.answer_mode
         answer = self.answer_locally(analysis, hits, local if local != "llm" else "reader", view)

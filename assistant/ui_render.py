@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from . import arabic
 
@@ -176,6 +176,17 @@ def render_sources(answer: Mapping) -> str:
     return f'<details class="sources" open><summary>المصادر</summary><ol>{items}</ol></details>'
 
 
+def copy_text(answer: Mapping) -> str:
+    """What «نسخ الإجابة» puts on the clipboard: the answer, then what each marker [n] cites (document, characters,
+    quote), so a pasted answer still says where it comes from."""
+    text = answer.get("answer", "")
+    cited = {c["n"]: c for c in answer.get("citations", []) if not answer.get("refused")}
+    if not cited:
+        return text
+    lines = [f"[{n}] {c['source']} ({c['start']}–{c['end']}): «{c['quote']}»" for n, c in sorted(cited.items())]
+    return text + "\n\nالمصادر:\n" + "\n".join(lines)
+
+
 def render_answer(answer: Mapping) -> str:
     """A finished answer: text with linked markers, note, sources, copy button."""
     refused = bool(answer.get("refused"))
@@ -198,7 +209,7 @@ def render_answer(answer: Mapping) -> str:
     else:
         body = linked(text)
     notice = f'<div class="notice">{bidi(answer["notice"])}</div>' if answer.get("notice") else ""
-    copy = f'<button type="button" class="copy-btn" data-copy="{esc(text)}">نسخ الإجابة</button>'
+    copy = f'<button type="button" class="copy-btn" data-copy="{esc(copy_text(answer))}">نسخ الإجابة</button>'
     cls = "answer refused" if refused else "answer"
     return f'<div class="{cls}"><div class="answer-text">{body}</div>{notice}{render_sources(answer)}{copy}</div>'
 
@@ -223,16 +234,44 @@ def render_chat(turns: Iterable[Mapping]) -> str:
 
 
 # -------------------------------------------------------------------- viewer
+def short_title(title: str, limit: int = 120) -> str:
+    """A document title for display: whole when short, else cut at the last word boundary before ``limit`` with
+    «…» (the first line of a news article may run for a paragraph; loaders keep its first 200 characters)."""
+    title = " ".join(title.split())
+    if len(title) <= limit:
+        return title
+    cut = title[:limit].rsplit(" ", 1)[0].rstrip("،,؛;:.-–— ")
+    return f"{cut or title[:limit]}…"
+
+
 def render_viewer(title: str, source: str, text: str, span: tuple[int, int],
                   passage: tuple[int, int] | None = None, chunk_id: str = "",
                   answer: tuple[int, int] | None = None) -> str:
     """The whole document with ``text[span]`` in ``<mark class="hl">`` (scrolled into view by JS)."""
     a, b = _clamp(span, len(text))
-    head = (f'<div class="viewer-head"><div class="viewer-title">{bidi(title or source)}</div>'
-            f'<div class="viewer-meta"><span class="doc-name">{ltr(source)}</span> · '
-            f'<span class="chunk-id">{ltr(chunk_id)}</span> · {ltr(f"{a}–{b}")}</div></div>')
+    number = chunk_id.rpartition("#")[2] if chunk_id.startswith(f"{source}#") else ""
+    where = f' · <span class="chunk-id" data-id="{esc(chunk_id)}">المقطع {ltr(number)}</span>' if number else ""
+    head = (f'<div class="viewer-head"><div class="viewer-title" title="{esc(title or source)}">'
+            f'{bidi(short_title(title or source))}</div>'
+            f'<div class="viewer-meta"><span class="doc-name">{ltr(source)}</span>{where} · '
+            f'الأحرف {ltr(f"{a}–{b}")}</div></div>')
     return (f'<div class="viewer" dir="rtl" data-span="{a}-{b}">{head}'
             f'<div class="viewer-body">{highlight(text, (a, b), passage, inner=answer)}</div></div>')
+
+
+def counted(n: int, singular: str, dual: str, plural: str, accusative: str) -> str:
+    """An Arabic count with its noun in the form the number takes: «سؤال واحد», «سؤالان», «3 أسئلة», «11 سؤالاً»,
+    «100 سؤال» (numbers are masculine here: every counted noun of the app is)."""
+    if n == 1:
+        return f"{singular} واحد"
+    if n == 2:
+        return dual
+    rest = n % 100
+    if 3 <= rest <= 10:
+        return f"{n} {plural}"
+    if 11 <= rest <= 99:
+        return f"{n} {accusative}"
+    return f"{n} {singular}"
 
 
 def render_message(text: str, kind: str = "info") -> str:
@@ -261,7 +300,7 @@ def render_documents(docs: Sequence) -> str:
     if not docs:
         return render_message("لا توجد وثائق مفهرسة بعد.", "info")
     rows = "".join(
-        f'<tr><td class="nowrap">{ltr(d.source)}</td><td>{bidi(d.title)}</td><td class="nowrap">{ltr(d.chunks)}</td>'
+        f'<tr><td class="nowrap">{ltr(d.source)}</td><td title="{esc(d.title)}">{bidi(short_title(d.title))}</td><td class="nowrap">{ltr(d.chunks)}</td>'
         f'<td class="nowrap">{ltr(d.chars)}</td><td class="nowrap">{ltr(d.indexed_at.replace("T", " "))}</td></tr>'
         for d in docs)
     return ('<table class="docs" dir="rtl"><thead><tr><th>الملف</th><th>العنوان</th><th>المقاطع</th>'
@@ -293,24 +332,75 @@ def _flat(data: Mapping, skip: Iterable[str] = ()) -> dict:
     return out
 
 
+def _metric_value(name: str, value: object) -> str:
+    if value is None:
+        return '<span class="na">—</span>'
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return _cell(value)
+    text = (f"{value:,.0f} ms" if name.startswith("latency") else f"{value:.3f}" if name == "mrr"
+            else f"{100 * value:.1f}%")
+    return ltr(text)
+
+
 def render_summary(summary: Mapping) -> str:
-    """Counts and metrics as a two-column table; run metadata folded away as JSON."""
-    rows = "".join(f"<tr><th>{bidi(str(k))}</th><td>{_cell(v, 400)}</td></tr>"
-                   for k, v in _flat(summary, skip=("meta", "by_tag")).items())
+    """Counts and metrics under their Arabic names (``report.LABELS``), each with the number of questions it is
+    measured on; a metric the file cannot measure shows «—» with the reason below. Tags and run metadata fold away."""
+    from .report import COUNTS, DENOMINATOR, LABELS
+
+    counts = summary.get("counts") or {}
+    metrics = summary.get("metrics") or {}
+    denominators = summary.get("denominators") or {}
+    count_rows = "".join(f"<tr><th>{esc(COUNTS.get(k, k))}</th><td>{_cell(v)}</td><td></td></tr>"
+                         for k, v in counts.items())
+    metric_rows = "".join(
+        f"<tr><th>{LABELS.get(k) or bidi(k)}</th><td>{_metric_value(k, v)}</td>"
+        f"<td>{_cell(denominators.get(DENOMINATOR.get(k, 'retrieval' if k.startswith('hit@') else 'latency')))}</td></tr>"
+        for k, v in metrics.items())
+    others = {k: v for k, v in summary.items() if k not in ("counts", "metrics", "denominators", "by_tag", "meta")}
+    other_rows = "".join(f"<tr><th>{bidi(str(k))}</th><td>{_cell(v, 400)}</td><td></td></tr>"
+                         for k, v in _flat(others).items())
+    note = ('<p class="na" dir="rtl">«—»: لا يُقاس في هذا الملف (لا أسئلة من نوعه، مثل أسئلة بلا إجابة '
+            'أو إجابات متوقعة).</p>') if any(v is None for v in metrics.values()) else ""
     extra = {k: summary[k] for k in ("by_tag", "meta") if k in summary}
     more = (f'<details><summary>تفاصيل التشغيل</summary><pre dir="ltr">{esc(json.dumps(extra, ensure_ascii=False, indent=1))}'
             "</pre></details>") if extra else ""
-    return f'<div class="summary-wrap" dir="rtl"><table class="summary"><tbody>{rows}</tbody></table>{more}</div>'
+    return (f'<div class="summary-wrap" dir="rtl"><table class="summary"><thead><tr><th>المقياس</th><th>القيمة</th>'
+            f'<th>عدد الأسئلة</th></tr></thead><tbody>{count_rows}{metric_rows}{other_rows}</tbody></table>{note}{more}</div>')
+
+
+def _flag(value: object) -> str:
+    if value is None or value == "":
+        return '<span class="na">—</span>'
+    return '<span class="ok">✓</span>' if value else '<span class="no">✗</span>'
+
+
+# the per-question table: (heading, how a result row shows in it); every field is in results.jsonl
+RESULT_COLUMNS: tuple[tuple[str, Callable[[Mapping], str]], ...] = (
+    ("المعرّف", lambda r: _cell(r.get("id", ""))),
+    ("صحيح", lambda r: _flag((r.get("eval") or {}).get("correct"))),
+    ("السؤال", lambda r: _cell(r.get("question", ""), 200)),
+    ("الإجابة القصيرة", lambda r: _cell(((r.get("short_answer") or {}).get("text") or ""), 120)),
+    ("الإجابة", lambda r: _cell(r.get("error") or _one_line(r.get("answer") or ""), 240)),
+    ("رُفض", lambda r: _flag((r.get("eval") or {}).get("refused", r.get("refused")))),
+    ("رتبة المقطع الصحيح", lambda r: _cell((r.get("eval") or {}).get("rank"))),
+    ("<bdi>F1</bdi>", lambda r: _cell((r.get("eval") or {}).get("f1"))),
+    ("تطابق تام", lambda r: _cell((r.get("eval") or {}).get("exact_match"))),
+    ("استشهاد سليم", lambda r: _flag((r.get("eval") or {}).get("citation_valid"))),
+    ("الزمن (<bdi>ms</bdi>)", lambda r: _cell(round(r["latency_ms"]) if isinstance(r.get("latency_ms"), int | float) else None)),
+)
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def render_results(rows: Sequence[Mapping], limit: int = 500) -> str:
-    """The per-question table: the rows' scalars (``eval.*`` flattened), columns in first-seen order."""
+    """The per-question table: whether each answer is right first, then the question, the short answer, the answer
+    and its scores (every other field is in the downloadable results.jsonl)."""
     if not rows:
         return ""
-    flat = [_flat(r, skip=("passages", "gold", "debug")) for r in rows[:limit]]
-    columns: list[str] = []
-    for row in flat:
-        columns.extend(k for k in row if k not in columns)
-    head = "".join(f"<th>{bidi(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(r.get(c, ''))}</td>" for c in columns) + "</tr>" for r in flat)
-    return f'<div class="table-wrap"><table class="results" dir="rtl"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    head = "".join(f"<th>{title}</th>" for title, _ in RESULT_COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{show(r)}</td>" for _, show in RESULT_COLUMNS) + "</tr>" for r in rows[:limit])
+    more = (f'<p class="na" dir="rtl">أول {limit} سؤال فقط؛ البقية في results.jsonl.</p>' if len(rows) > limit else "")
+    return (f'<div class="table-wrap"><table class="results" dir="rtl"><thead><tr>{head}</tr></thead><tbody>{body}'
+            f'</tbody></table></div>{more}')

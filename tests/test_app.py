@@ -84,7 +84,7 @@ def test_render_answer_with_sources_notice_and_copy():
                             "text": "مقدمة نص الإجابة هنا"}]}
     out = ui.render_answer(answer)
     assert 'class="cite"' in out and 'class="sources"' in out and 'class="notice"' in out
-    assert 'data-copy="نص الإجابة [1]"' in out and "0.500" in out
+    assert 'data-copy="نص الإجابة [1]\n\nالمصادر:\n[1] a.txt' in out and "0.500" in out
     assert _marks(out, "quote") == ["نص ا"]
 
 
@@ -100,19 +100,58 @@ def test_render_chat_mirrors_bubbles_and_is_rtl():
     assert ui.WELCOME in ui.render_chat([])
 
 
+def test_long_titles_are_cut_between_words_and_the_viewer_names_the_passage_once():
+    title = "نظمت اللجنة الوطنية لتنسيق إجراءات مكافحة الاتجار بالبشر والوقاية منه، أمس الخميس، يومًا تواصليًا " * 3
+    short = ui.short_title(title[:200])
+    assert short.endswith("…") and len(short) <= 121 and short[:-1] == title[:len(short) - 1]
+    assert title[len(short) - 1] == " " or title[len(short) - 1:len(short) + 1] == "، "  # whole words only
+    assert ui.short_title("عنوان قصير") == "عنوان قصير"
+    out = ui.render_viewer(title, "003_x.txt", "نص الوثيقة كله.", (0, 3), chunk_id="003_x.txt#4")
+    meta = _unmarked(out.split('class="viewer-meta"')[1])
+    assert meta.count("003_x.txt") == 1 and "المقطع 4" in meta and "الأحرف 0–3" in meta
+    assert 'data-id="003_x.txt#4"' in out
+
+
+def test_copied_answer_lists_what_each_marker_cites():
+    answer = {"answer": "240 [1]\nالحملة شملت 240 مشاركاً [1]", "refused": False,
+              "citations": [{"n": 1, "source": "004_x.txt", "chunk_id": "004_x.txt#2", "start": 10, "end": 40,
+                             "quote": "الحملة شملت 240 مشاركاً"}]}
+    text = ui.copy_text(answer)
+    assert text.startswith(answer["answer"]) and "المصادر:" in text
+    assert "[1] 004_x.txt (10–40): «الحملة شملت 240 مشاركاً»" in text
+    assert ui.copy_text({"answer": "لا تتضمن الوثائق المتاحة إجابة.", "refused": True, "citations": []}) == \
+        "لا تتضمن الوثائق المتاحة إجابة."
+    assert 'data-copy="240 [1]' in ui.render_answer(answer)
+
+
 def test_viewer_escapes_document_text():
     out = ui.render_viewer("<i>t</i>", "x.txt", EVIL, (0, 10), chunk_id="x.txt#0")
     assert "<script>" not in out and "<img" not in out and "<i>" not in out
     assert _marks(out) == [EVIL[:10]]
 
 
-def test_tables_escape_and_flatten():
-    summary = {"counts": {"questions": 3}, "metrics": {"correct": 0.5}, "meta": {"git": "<x>"}}
-    out = ui.render_summary(summary)
-    assert "counts.questions" in _unmarked(out) and "0.500" in _unmarked(out) and "<x>" not in out
-    rows = [{"id": "d1", "question": "<b>س</b>", "eval": {"correct": True}, "passages": [{}], "citations": [1, 2]}]
+def test_summary_names_metrics_in_arabic_with_their_counts_and_escapes():
+    summary = {"counts": {"rows": 3, "refused": 1}, "metrics": {"accuracy": 0.5, "refusal_accuracy": None,
+               "latency_p50_ms": 257.0}, "denominators": {"judged": 2, "latency": 3}, "meta": {"git": "<x>"}}
+    out = _unmarked(ui.render_summary(summary))
+    assert "الصواب الإجمالي" in out and "50.0%" in out and "257 ms" in out and "الأسئلة" in out
+    assert "metrics.accuracy" not in out and "counts.rows" not in out  # no raw keys
+    assert "لا يُقاس في هذا الملف" in out  # why refusal_accuracy shows «—»
+    assert "<x>" not in ui.render_summary(summary)
+
+
+def test_results_table_puts_the_verdict_first_and_escapes():
+    rows = [{"id": "d1", "question": "<b>س</b>", "answer": "240 [1]\nالحملة [1]", "short_answer": {"text": "240"},
+             "eval": {"correct": True, "refused": False, "f1": 1.0, "rank": 1}, "latency_ms": 301.4,
+             "passages": [{}], "citations": [1, 2]},
+            {"id": "d2", "question": "س2", "error": "RuntimeError: boom", "eval": {"correct": False, "error": True}}]
     out = ui.render_results(rows)
-    assert "eval.correct" in _unmarked(out) and "citations (n)" in _unmarked(out) and "<b>" not in out
+    heads = re.findall(r"<th>(.*?)</th>", out)
+    assert heads[:3] == ["المعرّف", "صحيح", "السؤال"]
+    assert "<b>" not in out and "&lt;b&gt;" in out
+    text = _unmarked(out)
+    assert "✓" in text and "✗" in text and "240" in text and "RuntimeError: boom" in text and "301" in text
+    assert "eval.correct" not in text and "passages" not in text
 
 
 # ------------------------------------------------------------------ handlers
@@ -195,6 +234,16 @@ def test_lookup_by_chunk_id_and_by_text(handlers):
     assert "status" in results
 
 
+def test_lookup_of_an_id_that_is_not_there_says_so_instead_of_searching(handlers):
+    source = handlers.assistant.index.chunks[0].source
+    count = sum(c.source == source for c in handlers.assistant.index.chunks)
+    results, viewer = handlers.lookup_search(f"{source}#{count + 50}")
+    assert "status error" in results and 'class="hit"' not in results and viewer == ui.EMPTY_VIEWER
+    assert f"من 0 إلى {count - 1}" in _unmarked(results)
+    results, _ = handlers.lookup_search("xyz_not_there.txt#99")
+    assert "status error" in results and "لا وثيقة باسم" in _unmarked(results)
+
+
 @pytest.mark.parametrize("name", ["../evil.txt", "a/../../evil.txt", "..\\evil.md", ".hidden.txt", "run.exe",
                                   "noext", "", "a\x00b.txt", "x" * 200 + ".txt"])
 def test_unsafe_upload_names_are_rejected(name):
@@ -227,10 +276,12 @@ def test_upload_rejections_are_clear_and_copy_nothing(handlers, tmp_path):
     (tmp_path / "empty.txt").write_text("   ", encoding="utf-8")
     big = tmp_path / "big.txt"
     big.write_bytes(b"a" * (handlers.settings.max_upload_mb * 1024 * 1024 + 1))
-    msg = handlers.upload([str(tmp_path / n) for n in ("run.exe", ".secret.txt", "empty.txt", "big.txt")])
+    (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 8)  # a binary file renamed .txt
+    msg = handlers.upload([str(tmp_path / n) for n in ("run.exe", ".secret.txt", "empty.txt", "big.txt", "binary.txt")])
     assert "status error" in msg
-    for expected in ("غير مدعوم", "المخفية", "no text", "أكبر من الحد"):
+    for expected in ("غير مدعوم", "المخفية", "لا يحتوي على نص", "أكبر من الحد", "binary.txt"):
         assert expected in msg
+    assert "no text" not in msg and "does not look like text" not in msg  # the app says why in Arabic
     assert sorted(p.name for p in Path(handlers.settings.docs_dir).iterdir()) == before
     assert "لم تُختر" in handlers.upload([])
 
@@ -286,10 +337,23 @@ def test_evaluate_tab(handlers, tmp_path):
     assert "status ok" in status and progress[-1] == (1, 1)
     assert "<table" in summary and "<table" in table
     assert {Path(f).name for f in files} >= {"results.jsonl", "summary.json"}
+    assert "سؤال واحد" in status and "تُخطّي سطر واحد" in status
     assert "status error" in handlers.evaluate(None)[3]
     bad = tmp_path / "q.exe"
     bad.write_text("x")
     assert "غير مدعوم" in handlers.evaluate(str(bad))[3]
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("{broken\n", encoding="utf-8")
+    *kept, status = handlers.evaluate(str(broken))
+    assert kept == [None, None, None]  # the app leaves the last run's results on screen
+    assert "status error" in status and "لم يُقرأ أي سؤال" in status and "question" in status
+
+
+@pytest.mark.parametrize(("n", "expected"), [(1, "سؤال واحد"), (2, "سؤالان"), (3, "3 أسئلة"), (10, "10 أسئلة"),
+                                             (11, "11 سؤالاً"), (99, "99 سؤالاً"), (100, "100 سؤال"),
+                                             (103, "103 أسئلة"), (702, "702 سؤال")])
+def test_counts_take_the_arabic_form_of_their_number(n, expected):
+    assert ui.counted(n, "سؤال", "سؤالان", "أسئلة", "سؤالاً") == expected
 
 
 def test_evaluate_tab_runs_a_squad_file_in_its_own_index(handlers, tmp_path):
@@ -313,6 +377,21 @@ def test_build_app_has_named_api_endpoints(fake_assistant):
     demo = build_app(fake_assistant)
     names = {d.api_name for d in demo.fns.values()}
     assert {"ask", "lookup"} <= names
+
+
+def test_the_llm_mode_is_offered_only_once_a_server_is_set(fake_assistant):
+    import gradio as gr
+
+    from assistant.app import build_app
+
+    def modes(assistant) -> list[str]:
+        radios = [b for b in build_app(assistant).blocks.values() if isinstance(b, gr.Radio)]
+        return [value for _, value in radios[0].choices]
+
+    assert fake_assistant.settings.llm_base_url == ""
+    assert modes(fake_assistant) == ["reader", "extractive"]
+    fake_assistant.settings = fake_assistant.settings.with_(llm_base_url="http://127.0.0.1:9/v1")
+    assert modes(fake_assistant) == ["reader", "extractive", "llm"]
 
 
 def test_serve_builds_the_index_and_launches_locally(monkeypatch, settings, fake_embedder):

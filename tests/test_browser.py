@@ -103,6 +103,12 @@ def assert_rtl(page) -> None:
     for selector in ("body", ".gradio-container", "#chat .chat", "#chat-viewer .viewer", "#question textarea"):
         direction = page.evaluate("s => getComputedStyle(document.querySelector(s)).direction", selector)
         assert direction == "rtl", selector
+    # the top-k slider's track runs left to right with its 1 … 20 ends, so Gradio's fill meets the handle
+    page.click("#settings .label-wrap")  # open the settings
+    page.wait_for_selector("#top-k input[type=range]", state="visible", timeout=TIMEOUT)
+    assert page.evaluate("""() => { const i = document.querySelector('#top-k input[type=range]');
+        return i && getComputedStyle(i).direction === 'ltr' && getComputedStyle(i.parentElement).direction === 'ltr'; }""")
+    page.click("#settings .label-wrap")  # and close them again
 
 
 def ask(page, question: str, n: int) -> None:
@@ -185,6 +191,7 @@ def test_chat_streams_and_citations_open_in_the_viewer(page, live):
                            timeout=TIMEOUT)
     copied = page.evaluate("navigator.clipboard.readText()")
     assert squash(copied) == squash(second.locator(".copy-btn").get_attribute("data-copy")) and "[1]" in copied
+    assert "المصادر:" in copied and ".txt" in copied  # a pasted answer still says which document [1] is
 
     page.click("#new-chat")
     page.wait_for_selector("#chat .chat-empty", timeout=TIMEOUT)
@@ -242,9 +249,17 @@ def test_empty_question_shows_a_message(page, live):
 
 def test_lookup_deep_link_opens_the_citation(page, live):
     url, assistant = live
-    chunk = assistant.index.by_id[next(c for c in assistant.index.by_id if c.startswith("004_"))]
+    chunk = assistant.index.by_id[[c for c in assistant.index.by_id if c.startswith("004_")][-1]]  # the last: far down
     open_app(page, url, f"?cite={quote(chunk.chunk_id)}")
     page.wait_for_selector("#lookup-viewer mark.hl", timeout=TIMEOUT)
+    # the link scrolls its passage into view, though the tab was hidden while the viewer filled
+    page.wait_for_function("""() => {
+        const mark = document.querySelector('#lookup-viewer mark.hl');
+        const box = mark && mark.closest('.viewer-body');
+        if (!mark || !box) return false;
+        const m = mark.getBoundingClientRect(), b = box.getBoundingClientRect();
+        return box.scrollTop > 0 && m.top >= b.top - 1 && m.top < Math.min(b.bottom, window.innerHeight);
+    }""", timeout=TIMEOUT)
     assert squash(page.inner_text("#lookup-viewer mark.hl")) == squash(chunk.text)
     assert page.input_value("#lookup-query textarea, #lookup-query input") == chunk.chunk_id
     assert page.evaluate("getComputedStyle(document.querySelector('#lookup-viewer .viewer')).direction") == "rtl"
@@ -259,7 +274,7 @@ def test_lookup_deep_link_opens_the_citation(page, live):
     chunk_id = link.get_attribute("data-cite").rsplit("|", 2)[0]
     link.click()
     page.wait_for_function(
-        "id => (document.querySelector('#lookup-viewer .chunk-id') || {}).innerText === id", arg=chunk_id,
+        "id => (document.querySelector('#lookup-viewer .chunk-id') || {dataset: {}}).dataset.id === id", arg=chunk_id,
         timeout=TIMEOUT)
     assert squash(page.inner_text("#lookup-viewer mark.hl")) == squash(assistant.index.by_id[chunk_id].text)
     shot(page, "lookup_search")

@@ -30,7 +30,7 @@ def test_unverifiable_and_unreachable_are_told_apart(fake_assistant, fake_embedd
     assert unverifiable.text("llm_unverified") in a.notice and "تعذّر استخدام" not in a.notice
     down = llm_assistant(fake_assistant, fake_embedder, dead_url)
     b = down.ask(QUESTION)
-    assert "تعذّر استخدام" in b.notice and "connection failed" in b.notice
+    assert "تعذّر استخدام" in b.notice and "تعذّر الاتصال بالخادم" in b.notice  # why, in Arabic
 
 
 def test_a_hanging_server_is_waited_for_once_then_skipped(fake_assistant, fake_embedder, server):  # noqa: F811
@@ -43,6 +43,6 @@ def test_a_hanging_server_is_waited_for_once_then_skipped(fake_assistant, fake_e
     started = time.perf_counter()
     others = [assistant.ask(QUESTION) for _ in range(3)]
     others_s = time.perf_counter() - started
-    assert first_s >= 1.0 and "timed out" in first.notice
-    assert others_s < 1.0 and all("skipped" in o.notice for o in others)
+    assert first_s >= 1.0 and "لم يردّ الخادم" in first.notice
+    assert others_s < 1.0 and all("لن يُحاول مجدداً" in o.notice for o in others)
     assert all(o.mode != "llm" for o in others)  # each still answered from the documents
