@@ -239,7 +239,9 @@ class AppHandlers:
             if info is None or not self.assistant.remove(source):
                 return f"لا توجد وثيقة مفهرسة باسم «{source}».", "error"
             moved = self._move_out(Path(info.path)) if info.path else None
-        note = " نُقل الملف إلى مجلد المحذوفات في الفهرس كي لا يُعاد فهرسته (يمكن استرجاعه)." if moved else ""
+        # no server path in the message (the app may serve people who do not run it)
+        note = (" نُقل الملف إلى مجلد المحذوفات داخل الفهرس كي لا يُعاد فهرسته؛ لاسترجاع الوثيقة ارفعها من جديد"
+                " في هذا التبويب.") if moved else ""
         return f"حُذفت الوثيقة «{source}» من الفهرس.{note}", "ok"
 
     def _move_out(self, path: Path) -> Path | None:

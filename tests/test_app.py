@@ -302,10 +302,14 @@ def test_remove_moves_the_file_out_and_reindex_keeps_it_removed(handlers):
     msg = handlers.remove(source)
     assert "status ok" in msg and source not in handlers.sources()
     assert str(handlers.settings.index_dir) not in msg and str(handlers.settings.docs_dir) not in msg  # no server path
+    assert "ارفعها من جديد" in msg  # says how to get it back
     assert not (Path(handlers.settings.docs_dir) / source).exists()
     assert list((Path(handlers.settings.index_dir) / "removed").rglob(source))
     assert "status ok" in handlers.reindex() and source not in handlers.sources()
     assert "status error" in handlers.remove("nope.txt") and "status error" in handlers.remove("")
+    # what the message promises: uploading it again brings it back
+    assert "status ok" in handlers.upload([str(next((Path(handlers.settings.index_dir) / "removed").rglob(source)))])
+    assert source in handlers.sources()
 
 
 def test_api_contracts(handlers):
