@@ -219,7 +219,7 @@ class ReaderAnswerer:
                 # what it names («IOM»); or the last answer again
             if places and span.passage not in focus:
                 sa, sb = _sentence_at(doc, a)
-                if is_list_item(doc[sa:sb]) and names_place(doc[sa:sb], places):  # kept to that item
+                if arabic.is_list_item(doc[sa:sb]) and names_place(doc[sa:sb], places):  # kept to that item
                     fa, fb = _trim(doc, a, min(b, sb))
                     if fb > fa:
                         focus[span.passage] = (span, fa, fb, *supporting_quote(doc, fa, fb))
@@ -245,9 +245,6 @@ class ReaderAnswerer:
 def _sentence_at(text: str, offset: int) -> tuple[int, int]:
     """The sentence of ``text`` (``arabic.document_sentences``) that holds ``offset``."""
     return next(((a, b) for a, b in arabic.document_sentences(text) if a <= offset < b), (offset, len(text)))
-
-
-is_list_item = arabic.is_list_item  # «• …», «- …», «2. …»: a line that opens a list item
 
 
 def asked_places(analysis: Analysis) -> tuple[str, ...]:
@@ -295,7 +292,7 @@ def list_items(text: str, start: int, end: int) -> tuple[int, int] | None:
     for line in text.split("\n"):
         lines.append((at, at + len(line)))
         at += len(line) + 1
-    items = {i for i, (a, b) in enumerate(lines) if is_list_item(text[a:b])}
+    items = {i for i, (a, b) in enumerate(lines) if arabic.is_list_item(text[a:b])}
     if not items:
         return None
     for i, (a, b) in enumerate(lines):

@@ -27,12 +27,20 @@ LABELS = {
     "latency_p50_ms": "زمن الاستجابة: الوسيط", "latency_p95_ms": "زمن الاستجابة: المئين 95",
     "latency_max_ms": "زمن الاستجابة: الأقصى",
 }
+# the ``denominators`` count each metric is measured on (``denominator_key``)
 DENOMINATOR = {"mrr": "retrieval", "answer_accuracy": "must", "exact_match": "expected_answers",
                "token_f1": "expected_answers", "containment": "expected_answers", "accuracy": "judged",
                "exact_match_official": "expected_answers", "token_f1_official": "expected_answers",
                "refusal_accuracy": "unanswerable", "false_refusal_rate": "answerable",
                "citation_validity": "with_citations", "citation_recall": "citation_recall",
                "citation_precision": "citation_precision"}
+
+
+def denominator_key(metric: str) -> str:
+    """The ``denominators`` entry that counts the questions ``metric`` is measured on."""
+    return DENOMINATOR.get(metric, "retrieval" if metric.startswith("hit@") else "latency")
+
+
 COUNTS = {"rows": "الأسئلة", "answered": "أُجيب", "refused": "رُفض", "errors": "أخطاء", "malformed_rows": "صفوف معيبة"}
 FAILURES = (("error", "أخطاء التشغيل"), ("wrong", "إجابات خاطئة"), ("false_refusal", "رفض خاطئ (السؤال له إجابة)"),
             ("missed_refusal", "رفض فائت (لا إجابة في الوثائق)"))
@@ -60,7 +68,8 @@ def _pct(v) -> str:
     return "—" if v is None else f"{100 * v:.1f}%"
 
 
-def _value(name: str, v) -> str:
+def metric_value(name: str, v) -> str:
+    """A metric as shown (html): a share in %, ``mrr`` to 3 places, a latency in ms; «—» when not measured."""
     if v is None:
         return '<span class="na">—</span>'
     text = f"{v:,.0f} ms" if name.startswith("latency") else f"{v:.3f}" if name == "mrr" else _pct(v)
@@ -79,7 +88,8 @@ def _yes_no(flag) -> str:
     return '<span class="na">—</span>' if flag is None else ("نعم" if flag else "لا")
 
 
-def _mark(flag) -> str:
+def mark(flag) -> str:
+    """✓ / ✗ (html), «—» when not judged."""
     if flag is None:
         return '<span class="na">—</span>'
     return '<span class="ok">✓</span>' if flag else '<span class="no">✗</span>'
@@ -196,8 +206,8 @@ def _row_html(rec: dict) -> str:
     return (f"<tr id='q-{escape(rec['id'])}'><td>{_bdi(rec['id'])}</td><td>{_question_cell(rec)}</td>"
             f"<td>{answer}{_citations(rec)}{_passages(rec)}</td>"
             f"<td class='num'>{_yes_no(ev.get('refused'))}</td>"
-            f"<td class='num'>{_mark(ev.get('correct'))}</td><td class='num'>{_mark(ev.get('hit@5'))}</td>"
-            f"<td class='num'>{_mark(ev.get('citation_valid'))}</td></tr>")
+            f"<td class='num'>{mark(ev.get('correct'))}</td><td class='num'>{mark(ev.get('hit@5'))}</td>"
+            f"<td class='num'>{mark(ev.get('citation_valid'))}</td></tr>")
 
 
 MAX_FAILURES = 200  # per kind; every question is also in the full table
@@ -213,8 +223,8 @@ def render(summary: dict, records: list[dict]) -> str:
         f"<div class='card{' bad' if k in ('errors', 'malformed_rows') and counts.get(k) else ''}'><b>{counts.get(k, 0)}</b>{v}</div>"
         for k, v in COUNTS.items())
     metric_rows = "".join(
-        f"<tr><td>{LABELS.get(k, escape(k))} <span class='na'>{_bdi(k)}</span></td><td class='num'>{_value(k, v)}</td>"
-        f"<td class='num'>{d.get(DENOMINATOR.get(k, 'retrieval' if k.startswith('hit@') else 'latency'), '')}</td></tr>"
+        f"<tr><td>{LABELS.get(k, escape(k))} <span class='na'>{_bdi(k)}</span></td><td class='num'>{metric_value(k, v)}</td>"
+        f"<td class='num'>{d.get(denominator_key(k), '')}</td></tr>"
         for k, v in m.items())
     figs = "".join(f"<figure><img alt='{escape(cap)}' src='data:image/png;base64,{png}'><figcaption>{escape(cap)}</figcaption></figure>"
                    for cap, png in charts(summary, records))
@@ -222,7 +232,7 @@ def render(summary: dict, records: list[dict]) -> str:
     tag_legend = [f"{_bdi(f'tag {i}')} = {escape(t)}" for i, t in enumerate(tag_names, 1) if arabic.script_of(t) == "ar"]
     tag_rows = "".join(
         f"<tr><td>{_bdi(t)}</td><td class='num'>{s['counts']['rows']}</td>"
-        + "".join(f"<td class='num'>{_value(k, s['metrics'].get(k))}</td>"
+        + "".join(f"<td class='num'>{metric_value(k, s['metrics'].get(k))}</td>"
                   for k in ("accuracy", "answer_accuracy", "hit@5", "refusal_accuracy", "false_refusal_rate", "citation_validity"))
         + "</tr>" for t, s in summary.get("by_tag", {}).items())
     failures = []

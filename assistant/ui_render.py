@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from . import arabic
+from .report import COUNTS, LABELS, denominator_key, mark, metric_value
 
 # A left-to-right run: space-separated tokens of printable ASCII / Latin letters, the first
 # holding a letter or digit (file names, ids, urls, code, numbers with units, "<b>x</b>").
@@ -332,20 +333,9 @@ def _flat(data: Mapping, skip: Iterable[str] = ()) -> dict:
     return out
 
 
-def _metric_value(name: str, value: object) -> str:
-    if value is None:
-        return '<span class="na">—</span>'
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return _cell(value)
-    text = (f"{value:,.0f} ms" if name.startswith("latency") else f"{value:.3f}" if name == "mrr"
-            else f"{100 * value:.1f}%")
-    return ltr(text)
-
-
 def render_summary(summary: Mapping) -> str:
     """Counts and metrics under their Arabic names (``report.LABELS``), each with the number of questions it is
     measured on; a metric the file cannot measure shows «—» with the reason below. Tags and run metadata fold away."""
-    from .report import COUNTS, DENOMINATOR, LABELS
 
     counts = summary.get("counts") or {}
     metrics = summary.get("metrics") or {}
@@ -353,8 +343,8 @@ def render_summary(summary: Mapping) -> str:
     count_rows = "".join(f"<tr><th>{esc(COUNTS.get(k, k))}</th><td>{_cell(v)}</td><td></td></tr>"
                          for k, v in counts.items())
     metric_rows = "".join(
-        f"<tr><th>{LABELS.get(k) or bidi(k)}</th><td>{_metric_value(k, v)}</td>"
-        f"<td>{_cell(denominators.get(DENOMINATOR.get(k, 'retrieval' if k.startswith('hit@') else 'latency')))}</td></tr>"
+        f"<tr><th>{LABELS.get(k) or bidi(k)}</th><td>{metric_value(k, v)}</td>"
+        f"<td>{_cell(denominators.get(denominator_key(k)))}</td></tr>"
         for k, v in metrics.items())
     others = {k: v for k, v in summary.items() if k not in ("counts", "metrics", "denominators", "by_tag", "meta")}
     other_rows = "".join(f"<tr><th>{bidi(str(k))}</th><td>{_cell(v, 400)}</td><td></td></tr>"
@@ -368,24 +358,18 @@ def render_summary(summary: Mapping) -> str:
             f'<th>عدد الأسئلة</th></tr></thead><tbody>{count_rows}{metric_rows}{other_rows}</tbody></table>{note}{more}</div>')
 
 
-def _flag(value: object) -> str:
-    if value is None or value == "":
-        return '<span class="na">—</span>'
-    return '<span class="ok">✓</span>' if value else '<span class="no">✗</span>'
-
-
 # the per-question table: (heading, how a result row shows in it); every field is in results.jsonl
 RESULT_COLUMNS: tuple[tuple[str, Callable[[Mapping], str]], ...] = (
     ("المعرّف", lambda r: _cell(r.get("id", ""))),
-    ("صحيح", lambda r: _flag((r.get("eval") or {}).get("correct"))),
+    ("صحيح", lambda r: mark((r.get("eval") or {}).get("correct"))),
     ("السؤال", lambda r: _cell(r.get("question", ""), 200)),
     ("الإجابة القصيرة", lambda r: _cell(((r.get("short_answer") or {}).get("text") or ""), 120)),
     ("الإجابة", lambda r: _cell(r.get("error") or _one_line(r.get("answer") or ""), 240)),
-    ("رُفض", lambda r: _flag((r.get("eval") or {}).get("refused", r.get("refused")))),
+    ("رُفض", lambda r: mark((r.get("eval") or {}).get("refused", r.get("refused")))),
     ("رتبة المقطع الصحيح", lambda r: _cell((r.get("eval") or {}).get("rank"))),
     ("<bdi>F1</bdi>", lambda r: _cell((r.get("eval") or {}).get("f1"))),
     ("تطابق تام", lambda r: _cell((r.get("eval") or {}).get("exact_match"))),
-    ("استشهاد سليم", lambda r: _flag((r.get("eval") or {}).get("citation_valid"))),
+    ("استشهاد سليم", lambda r: mark((r.get("eval") or {}).get("citation_valid"))),
     ("الزمن (<bdi>ms</bdi>)", lambda r: _cell(round(r["latency_ms"]) if isinstance(r.get("latency_ms"), int | float) else None)),
 )
 

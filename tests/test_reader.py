@@ -531,7 +531,7 @@ def test_the_asked_country_s_span_is_kept_to_its_sentence():
     ("2022 كان عاماً صعباً.", False), ("-5 درجات تحت الصفر.", False), ("وأكد المدير أهمية الشراكة.", False),
 ])
 def test_is_list_item(sentence, item):
-    from assistant.reading import is_list_item
+    from assistant.arabic import is_list_item
 
     assert is_list_item(sentence) is item
 
