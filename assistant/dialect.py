@@ -66,10 +66,15 @@ OTHER_MSA = {
 # words that are dialect only in a question found to be dialect, after another word («قل لي» is MSA)
 OTHER_AS_TYPED_AFTER = {"لي": "التي", "دي": ""}
 
-# common MSA words (normalised) that begin like a dialect verb prefix
+# common MSA words (normalised) that look like a dialect verb prefix: whole words with their suffixes
+# («بين», «بينهم», «بيته», «كتبوا», «كيفية») — a verb that merely starts the same way is still a verb
+# («بينظم», «بيتعمل», «بيعني», «كتبعد», «كيفرق») — and names or nouns that start so («بيزنطة», «بتسوانا»),
+# or a preposition before a form-II verbal noun («بتطوير», «بتأسيس»); «بيه / بيها / بيهم» are «with it / them»
+_MSA_STEMS = "بين|بيت|بيوت|بيع|بيان|بيض|بيضا|بيل|بيرو|بيتر|بتر|كيف|كيان|كتاب|كتب|كتيب|كتل|كتف|كتان|كتائب"
 _NOT_PREFIXED = re.compile(
-    r"^(?:بي(?:ن|ت|وت|ئ|ان|ع|ض|زنط|ولوج|رو|ل|انو|كين|تر)|بت(?:ر|سوان|اريخ)|كي(?:ف|ان|لو|مي|ني)|"
-    r"كت(?:ا|ب|يب|ل|ف|ان)|فال(?:نسي|كون|نتين))"
+    rf"^(?:(?:{_MSA_STEMS})(?:ه|ها|هم|هما|هن|ي|ك|كم|نا|ا|ات|ت|تم|وا|ما|يه|يا)?$|بي(?:ها|هم|هما)$|"
+    r"بيئ|بيزنط|بيولوج|بيانو|بيكين|بيتكوين|بيتهوفن|بيلار|بترول|بتسوان|بتاريخ|كيلو|كيمي|كيني|"
+    r"فال(?:نسي|كون|نتين)|بت(?!ت)\w\wي\w(?:ه|ها|هم|ات)?$)"
 )
 _B_VERB = re.compile(r"^ب([يت]\w{2,})$")  # Levantine / Egyptian b- before the imperfect
 _K_VERB = re.compile(r"^ك([يتن]\w{2,})$")  # Maghrebi k- before the imperfect

@@ -14,6 +14,10 @@ _MARKER = re.compile(r"\[\d+\]")
 _FOLLOW_UP_START = re.compile(r"^\s*(و|ف)(ما|ماذا|من|كم|متي|اين|هل|كيف|لماذا|لم|اي)"
                               r"|^\s*(و|ف)(في|علي|عن|الي|مع|بين|بالنسبه|خارج|داخل)(?!\w)")
 _REFERRING = re.compile(r"(ها|هم|هما|هن|ه)[؟?!.]*$")
+# a perfect verb ending the question: «… نُظّمت؟», «… التي شاركت؟» (normalised; not a plural «…ات» or «ال…»)
+_VERB_LAST = re.compile(r"^(?!ال)\w{2,5}[^ا\W]ت$")
+_PASSIVE_MARK = re.compile(r"^\w\u064f")  # a damma on the first letter: «نُظّمت», «رُصد», «عُقد»
+_NOUNS_IN_T = frozenset(arabic.normalize(w) for w in "وقت بيت صوت موت زيت سبت بنت أخت صمت تحت ثابت ميت".split())
 _REFERRING_WORDS = {"هذا", "هذه", "ذلك", "تلك", "هؤلاء", "it", "they", "them", "this", "that", "there", "he", "she", "his", "her", "its", "their"}
 
 
@@ -37,9 +41,27 @@ def is_follow_up(question: str) -> bool:
 
 
 def is_elliptic(question: str) -> bool:
-    """Can a follow-up not stand alone: two content words or fewer, or a word referring back («وكم عدد المشاركين
-    فيها؟», «What was its slogan?»)? «وما عدد ضحايا الاتجار في العراق؟» can."""
-    return len(arabic.content_words(question)) <= 2 or _referring_word(question) or _referring_ending(question)
+    """Can a follow-up not stand alone: two content words or fewer, a word referring back («وكم عدد المشاركين
+    فيها؟», «What was its slogan?»), or three and the last a verb whose subject or object the conversation holds
+    («ومع أي منظمات أممية نُظّمت؟», «وكم عدد الدول التي شاركت؟»)? «وما عدد ضحايا الاتجار في العراق؟» can."""
+    content = arabic.content_words(question)
+    return (len(content) <= 2 or _referring_word(question) or _referring_ending(question)
+            or len(content) == 3 and _verb_last(question))
+
+
+def _verb_last(question: str) -> bool:
+    """Is the question's last word a verb: marked passive, or a perfect in «…ت» that is not a plural, a place or a
+    common noun («وقت», «بيت»)?"""
+    from . import gazetteer
+
+    tokens = question.rstrip("?!.؟ \t\n").split()
+    if not tokens or arabic.script_of(question) != "ar":
+        return False
+    last = tokens[-1]
+    if _PASSIVE_MARK.match(last):
+        return True
+    word = arabic.normalize(last)
+    return bool(_VERB_LAST.match(word)) and word not in _NOUNS_IN_T and not gazetteer.named(last)
 
 
 def _referring_word(question: str) -> bool:

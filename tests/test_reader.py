@@ -251,6 +251,14 @@ def test_a_follow_up_is_read_first_with_the_previous_question_as_its_topic():
     ("What was its slogan?", "Who organized the day in Rabat?", "What was its slogan? organized day in Rabat"),
     # a follow-up that is a question of its own is read alone
     ("وما عدد ضحايا الاتجار في العراق؟", "من أطلق المنصة؟", "ما عدد ضحايا الاتجار في العراق؟"),
+    # three content words and the last a verb whose subject or object the conversation holds
+    ("ومع أي منظمات أممية نُظّمت؟", "متى بدأت الحملة الوطنية؟", "مع أي منظمات أممية نُظّمت؟ بدأت الحملة الوطنية"),
+    ("وكم عدد الدول التي شاركت؟", "أين عقد المؤتمر العالمي السادس؟", "كم عدد الدول التي شاركت؟ عقد المؤتمر العالمي السادس"),
+    # … not when the last word is a plural, a place or a noun in «ت», nor when the question names more
+    ("وكم عدد المنظمات الأممية المشاركات؟", "من أطلق المنصة؟", "كم عدد المنظمات الأممية المشاركات؟"),
+    ("ومتى عقد المؤتمر في بيروت؟", "من أطلق المنصة؟", "متى عقد المؤتمر في بيروت؟"),
+    ("ومن يملك أكبر بيت؟", "من أطلق المنصة؟", "من يملك أكبر بيت؟"),
+    ("ومتى أطلقت المنظمة الحملة الوطنية؟", "من أطلق المنصة؟", "متى أطلقت المنظمة الحملة الوطنية؟"),
 ])
 def test_follow_up_question_drops_the_conjunction_and_adds_the_topic_only_when_elliptic(question, previous, expected):
     from assistant.analysis import follow_up_question
