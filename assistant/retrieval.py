@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from . import arabic
+from . import arabic, gazetteer
 from .types import Chunk, Hit, Turn
 
 _MARKER = re.compile(r"\[\d+\]")
@@ -52,16 +52,14 @@ def is_elliptic(question: str) -> bool:
 def _verb_last(question: str) -> bool:
     """Is the question's last word a verb: marked passive, or a perfect in «…ت» that is not a plural, a place or a
     common noun («وقت», «بيت»)?"""
-    from . import gazetteer
-
     tokens = question.rstrip("?!.؟ \t\n").split()
     if not tokens or arabic.script_of(question) != "ar":
         return False
     last = tokens[-1]
-    if _PASSIVE_MARK.match(last):
-        return True
+    if gazetteer.named(last):  # «بيروت», «عُمان»
+        return False
     word = arabic.normalize(last)
-    return bool(_VERB_LAST.match(word)) and word not in _NOUNS_IN_T and not gazetteer.named(last)
+    return bool(_PASSIVE_MARK.match(last) or _VERB_LAST.match(word) and word not in _NOUNS_IN_T)
 
 
 def _referring_word(question: str) -> bool:
