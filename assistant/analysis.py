@@ -113,7 +113,7 @@ def has_content(question: str) -> bool:
 @dataclass(frozen=True)
 class Analysis:
     question: str  # as asked
-    query: str  # what retrieval searches with: the question, completed from the last turn for a follow-up
+    query: str  # what retrieval searches with: the question, completed from the last turn for an elliptic follow-up
     reader_question: str  # what the reader reads: dialect words in MSA; a follow-up, then the previous question's topic
     asked: str  # what answerability judges: the reader question (a follow-up without the last answer, dialect in MSA)
     normalized: str
@@ -125,7 +125,7 @@ class Analysis:
     named: tuple[str, ...] = ()  # places (normalised) and numbers ``asked`` names (``gazetteer.named``)
     hint: str = ""  # an English question's places in Arabic, appended to query and reader_question
     previous_answer: str = ""  # a follow-up's: the last turn's short answer (a follow-up asks something else)
-    # a follow-up that is a question of its own is also searched alone: the conversation may have changed topic
+    # further queries whose rankings are fused beside ``query``'s: a dialect question's MSA form
     also_search: tuple[str, ...] = ()
     gloss: str = ""  # an English question's other words in the documents' Arabic (``glossary``): read, not searched
 
@@ -187,10 +187,14 @@ def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
     # judged by what is asked, as the reader reads it: a follow-up not by the last answer's words and numbers (the
     # query holds them), a dialect question in MSA (its dialect words are in no document)
     asked = reader_question
+    also_search: tuple[str, ...] = ()
     if conversational:
-        also_search = (question,) if not is_elliptic(_without_conjunction(question)) else ()
-    else:  # a dialect question is also searched in MSA (its rankings fused beside the question's own)
-        also_search = (reader_question,) if reader_question != question and not swapped else ()
+        if not is_elliptic(_without_conjunction(question)):
+            # a follow-up that is a question of its own is searched as asked: the last turn's words would pull it
+            # towards the last answer's passage when the topic has changed (scripts/followup_probe.py, README)
+            query = question
+    elif reader_question != question and not swapped:  # a dialect question is also searched in MSA (fused)
+        also_search = (reader_question,)
     language, named = arabic.script_of(question), gazetteer.named(_without_asked_kind(asked))
     hint = " ".join(gazetteer.arabic_names(named)) if language != "ar" else ""
     if hint:  # a question in English names places by their English names: search and read their Arabic ones too
