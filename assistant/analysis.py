@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from . import arabic, dialect, gazetteer, metrics
-from .retrieval import is_elliptic, is_follow_up, search_query
+from .retrieval import is_elliptic, is_follow_up, refers_back, search_query
 from .types import Turn
 
 _QTYPES = (
@@ -175,6 +175,17 @@ def _without_asked_kind(text: str) -> str:
     return norm
 
 
+def _names_new(question: str, turn: Turn) -> bool:
+    """Does a short follow-up name only what the last turn never mentions («ومن هو نجيب محفوظ؟», «وأين تقع
+    فلسطين؟» after a question about something else), with no word referring back? It may be a new topic."""
+    asked = _without_conjunction(question)
+    if refers_back(asked):
+        return False
+    words = arabic.content_words(asked)
+    last = {arabic.light_stem(w) for w in arabic.content_words(" ".join(x or "" for x in turn))}
+    return bool(words) and not any(arabic.light_stem(w) in last for w in words)
+
+
 def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
     query = search_query(question, history)
     follow_up = query != question
@@ -193,6 +204,8 @@ def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
             # a follow-up that is a question of its own is searched as asked: the last turn's words would pull it
             # towards the last answer's passage when the topic has changed (scripts/followup_probe.py, README)
             query = question
+        elif _names_new(question, history[-1]):  # «ومن هو نجيب محفوظ؟»: searched as asked too, fused
+            also_search = (question,)
     elif reader_question != question and not swapped:  # a dialect question is also searched in MSA (fused)
         also_search = (reader_question,)
     language, named = arabic.script_of(question), gazetteer.named(_without_asked_kind(asked))

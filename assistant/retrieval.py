@@ -45,8 +45,7 @@ def is_elliptic(question: str) -> bool:
     فيها؟», «What was its slogan?»), or three and the last a verb whose subject or object the conversation holds
     («ومع أي منظمات أممية نُظّمت؟», «وكم عدد الدول التي شاركت؟»)? «وما عدد ضحايا الاتجار في العراق؟» can."""
     content = arabic.content_words(question)
-    return (len(content) <= 2 or _referring_word(question) or _referring_ending(question)
-            or len(content) == 3 and _verb_last(question))
+    return len(content) <= 2 or refers_back(question) or len(content) == 3 and _verb_last(question)
 
 
 def _verb_last(question: str) -> bool:
@@ -60,6 +59,11 @@ def _verb_last(question: str) -> bool:
         return False
     word = arabic.normalize(last)
     return bool(_PASSIVE_MARK.match(last) or _VERB_LAST.match(word) and word not in _NOUNS_IN_T)
+
+
+def refers_back(question: str) -> bool:
+    """Does a word of the question refer back («هذا», «it») or one of its last two end in a pronoun («فيها»)?"""
+    return _referring_word(question) or _referring_ending(question)
 
 
 def _referring_word(question: str) -> bool:

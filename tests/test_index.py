@@ -75,6 +75,22 @@ def test_a_follow_up_of_its_own_is_searched_as_asked_so_a_change_of_topic_finds_
     assert elliptic.query.startswith(previous[0]) and elliptic.also_search == ()
 
 
+def test_a_short_follow_up_that_names_something_new_is_also_searched_as_asked(fake_assistant):
+    """«ومن هي آمي بوب؟» after a question about the Moroccan campaign: two content words, so elliptic, but none of
+    them is in the last turn — it may be a new topic. Searched as asked too (fused), it finds the document that
+    names her; the completed query alone does not. A short follow-up that repeats the last turn's words, or refers
+    back, leans on the conversation only."""
+    previous = ("متى انطلقت الحملة الوطنية المغربية للتوعية بمخاطر الاتجار بالبشر؟", "انطلقت في نونبر 2024 [1]")
+    question = "ومن هي آمي بوب؟"
+    analysis = analyse(question, [previous])
+    assert analysis.query.startswith(previous[0]) and analysis.also_search == (question,)
+    completed_only = dataclasses.replace(analysis, also_search=())
+    assert not any(h.chunk.source.startswith("000_") for h in fake_assistant.retrieve(completed_only))
+    assert fake_assistant.retrieve(analysis)[0].chunk.source.startswith("000_")
+    assert analyse("ومتى انتهت الحملة؟", [previous]).also_search == ()  # «الحملة» is the last turn's
+    assert analyse("وكم عدد المشاركين فيها؟", [previous]).also_search == ()  # refers back
+
+
 def test_incremental_ingest_embeds_only_what_changed(fake_assistant, docs, fake_embedder):
     index = fake_assistant.index
     total = len(index.chunks)
