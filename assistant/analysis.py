@@ -176,20 +176,23 @@ def _without_asked_kind(text: str) -> str:
 
 
 def _names_new(question: str, turn: Turn) -> bool:
-    """Does a short follow-up name only what the last turn never mentions («ومن هو نجيب محفوظ؟», «وأين تقع
-    فلسطين؟» after a question about something else), with no word referring back? It may be a new topic."""
+    """Does a short follow-up name something, and only what the last turn never mentions («ومن هو نجيب محفوظ؟»,
+    «وأين تقع فلسطين؟», «وما هو السرطان؟» after a question about something else), with no word referring back? It
+    may be a new topic. A lone verb names nothing: «وفين تختمت؟» asks about the last turn's topic."""
     asked = _without_conjunction(question)
     if refers_back(asked):
         return False
     words = arabic.content_words(asked)
+    if len(words) == 1 and not words[0].startswith("ال") and not gazetteer.named(words[0]):
+        return False
     last = {arabic.light_stem(w) for w in arabic.content_words(" ".join(x or "" for x in turn))}
     return bool(words) and not any(arabic.light_stem(w) in last for w in words)
 
 
 def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
-    query = search_query(question, history)
-    follow_up = query != question
     msa = dialect.msa_question(question)  # once: the reader question (unless a follow-up) and the asked kind
+    query = search_query(question, history, msa)
+    follow_up = query != question
     reader_question = follow_up_question(question, history[-1][0]) if follow_up else msa
     swapped = gazetteer.swap_place(previous_question(history), question) if follow_up else None
     if swapped:  # «وفي عمان؟»: the previous question about another place, searched and read as such

@@ -76,9 +76,10 @@ def _referring_ending(question: str) -> bool:
     return any(_REFERRING.search(t) for t in question.split()[-2:])
 
 
-def search_query(question: str, history: Sequence[Turn] = ()) -> str:
-    """The text to search with: the question, completed by the last turn when it is a follow-up."""
-    if not history or not is_follow_up(question):
+def search_query(question: str, history: Sequence[Turn] = (), msa: str = "") -> str:
+    """The text to search with: the question, completed by the last turn when it is a follow-up — as asked or in its
+    MSA form ``msa`` (a dialect «وفين تختمت؟» is «وأين تختمت؟»)."""
+    if not history or not (is_follow_up(question) or msa and msa != question and is_follow_up(msa)):
         return question
     user, answer = history[-1]
     return f"{user} {_MARKER.sub('', answer or '')} {question}".strip()

@@ -89,6 +89,10 @@ def test_a_short_follow_up_that_names_something_new_is_also_searched_as_asked(fa
     assert fake_assistant.retrieve(analysis)[0].chunk.source.startswith("000_")
     assert analyse("ومتى انتهت الحملة؟", [previous]).also_search == ()  # «الحملة» is the last turn's
     assert analyse("وكم عدد المشاركين فيها؟", [previous]).also_search == ()  # refers back
+    # a lone verb names nothing; a dialect follow-up is one by its MSA form («وفين» is «وأين»)
+    for follow_up in ("وأين اختتمت؟", "وفين تختمت؟"):
+        elliptic = analyse(follow_up, [previous])
+        assert elliptic.follow_up and elliptic.query.startswith(previous[0]) and elliptic.also_search == ()
 
 
 def test_incremental_ingest_embeds_only_what_changed(fake_assistant, docs, fake_embedder):
