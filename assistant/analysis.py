@@ -175,11 +175,11 @@ def _without_asked_kind(text: str) -> str:
     return norm
 
 
-def _names_new(question: str, turn: Turn) -> bool:
+def _names_new(asked: str, turn: Turn) -> bool:
     """Does a short follow-up name something, and only what the last turn never mentions («ومن هو نجيب محفوظ؟»,
     «وأين تقع فلسطين؟», «وما هو السرطان؟» after a question about something else), with no word referring back? It
-    may be a new topic. A lone verb names nothing: «وفين تختمت؟» asks about the last turn's topic."""
-    asked = _without_conjunction(question)
+    may be a new topic. A lone verb names nothing: «وفين تختمت؟» asks about the last turn's topic. ``asked``: the
+    follow-up in MSA without its leading conjunction."""
     if refers_back(asked):
         return False
     words = arabic.content_words(asked)
@@ -203,11 +203,12 @@ def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
     asked = reader_question
     also_search: tuple[str, ...] = ()
     if conversational:
-        if not is_elliptic(_without_conjunction(question)):
+        bare = _without_conjunction(question)
+        if not is_elliptic(bare):
             # a follow-up that is a question of its own is searched as asked: the last turn's words would pull it
             # towards the last answer's passage when the topic has changed (scripts/followup_probe.py, README)
             query = question
-        elif _names_new(question, history[-1]):  # «ومن هو نجيب محفوظ؟»: searched as asked too, fused
+        elif _names_new(bare, history[-1]):  # «ومن هو نجيب محفوظ؟»: searched as asked too, fused
             also_search = (question,)
     elif reader_question != question and not swapped:  # a dialect question is also searched in MSA (fused)
         also_search = (reader_question,)
