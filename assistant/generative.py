@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 
 from . import arabic
 from .prompts import render
-from .types import Citation, Hit, Turn
+from .types import Bilingual, Citation, Hit, Turn
 
 MIN_SUPPORT = 0.5  # share of a claim's content words the cited passage must contain
 HISTORY_TURNS = 3
@@ -28,13 +28,9 @@ _LINK = re.compile(r"\[[^\]]*\]\([^)]*\)|(?:https?|ftp)://\S+|www\.\S+|[\w.+-]+@
 _LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
-class LLMUnavailable(RuntimeError):
-    """The LLM server cannot be used (not configured, unreachable, timed out, errored). ``str(exc)`` says why in
-    English (CLI, logs); ``arabic`` says it for the answer's notice."""
-
-    def __init__(self, message: str, arabic: str = ""):
-        super().__init__(message)
-        self.arabic = arabic or message
+class LLMUnavailable(Bilingual, RuntimeError):
+    """The LLM server cannot be used (not configured, unreachable, timed out, errored); ``arabic`` says why for the
+    answer's notice."""
 
 
 class LLMAnswerer:

@@ -14,7 +14,7 @@ import unicodedata
 from pathlib import Path
 
 from . import arabic
-from .types import Document
+from .types import Bilingual, Document
 
 TEXT_TYPES = {".txt", ".md"}
 EXTRACTED_TYPES = {".html", ".htm", ".pdf", ".docx"}
@@ -22,13 +22,8 @@ SUPPORTED = TEXT_TYPES | EXTRACTED_TYPES
 PREFERRED_ENCODINGS = ("cp1256", "iso8859_6", "cp1252", "latin_1")
 
 
-class LoadError(ValueError):
-    """A file could not be read; the message says why (in plain words). ``arabic`` says the same in Arabic for the
-    app (``str(exc)`` stays English for the CLI and logs)."""
-
-    def __init__(self, message: str, arabic: str = ""):
-        super().__init__(message)
-        self.arabic = arabic or message
+class LoadError(Bilingual, ValueError):
+    """A file could not be read; the message says why (in plain words), ``arabic`` the same in Arabic."""
 
 
 def _title(text: str, fallback: str) -> str:

@@ -5,6 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 
+class Bilingual:
+    """Mixed into an error the app and the CLI both report: ``str(exc)`` says why in English (CLI, logs), ``arabic``
+    says it in Arabic for the app (the English when no Arabic was given)."""
+
+    def __init__(self, message: str, arabic: str = ""):
+        super().__init__(message)
+        self.arabic = arabic or message
+
+
 @dataclass(frozen=True)
 class Document:
     """One source document as read from disk (``text`` is never altered)."""

@@ -235,10 +235,14 @@ def render_chat(turns: Iterable[Mapping]) -> str:
 
 
 # -------------------------------------------------------------------- viewer
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def short_title(title: str, limit: int = 120) -> str:
     """A document title for display: whole when short, else cut at the last word boundary before ``limit`` with
     «…» (the first line of a news article may run for a paragraph; loaders keep its first 200 characters)."""
-    title = " ".join(title.split())
+    title = _one_line(title)
     if len(title) <= limit:
         return title
     cut = title[:limit].rsplit(" ", 1)[0].rstrip("،,؛;:.-–— ")
@@ -374,10 +378,6 @@ RESULT_COLUMNS: tuple[tuple[str, Callable[[Mapping], str]], ...] = (
 )
 
 
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def render_results(rows: Sequence[Mapping], limit: int = 500) -> str:
     """The per-question table: whether each answer is right first, then the question, the short answer, the answer
     and its scores (every other field is in the downloadable results.jsonl)."""
@@ -385,6 +385,7 @@ def render_results(rows: Sequence[Mapping], limit: int = 500) -> str:
         return ""
     head = "".join(f"<th>{title}</th>" for title, _ in RESULT_COLUMNS)
     body = "".join("<tr>" + "".join(f"<td>{show(r)}</td>" for _, show in RESULT_COLUMNS) + "</tr>" for r in rows[:limit])
-    more = (f'<p class="na" dir="rtl">أول {limit} سؤال فقط؛ البقية في results.jsonl.</p>' if len(rows) > limit else "")
+    first = counted(limit, "سؤال", "سؤالين", "أسئلة", "سؤالاً")
+    more = (f'<p class="na" dir="rtl">أول {first} فقط؛ البقية في results.jsonl.</p>' if len(rows) > limit else "")
     return (f'<div class="table-wrap"><table class="results" dir="rtl"><thead><tr>{head}</tr></thead><tbody>{body}'
             f'</tbody></table></div>{more}')
