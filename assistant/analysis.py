@@ -208,8 +208,10 @@ def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
             # a follow-up that is a question of its own is searched as asked: the last turn's words would pull it
             # towards the last answer's passage when the topic has changed (scripts/followup_probe.py, README)
             query = question
-        elif _names_new(bare, history[-1]):  # «ومن هو نجيب محفوظ؟»: searched as asked too, fused
-            also_search = (question,)
+            if msa != question:
+                also_search = (reader_question,)  # typed in dialect: its MSA form is searched too, as when asked alone
+        elif _names_new(bare, history[-1]):  # «ومن هو نجيب محفوظ؟»: searched as asked too (in MSA), fused
+            also_search = (msa,)
     elif reader_question != question and not swapped:  # a dialect question is also searched in MSA (fused)
         also_search = (reader_question,)
     language, named = arabic.script_of(question), gazetteer.named(_without_asked_kind(asked))

@@ -4,7 +4,7 @@ paragraph and the answer the assistant gave it.
     python scripts/followup_probe.py ../shared/train/arcd-test.json --single runs/arcd-test --out runs/followup
 
 For every answerable question Q2 whose paragraph has an earlier question Q1, the probe asks «و» + Q2 («وما …؟»,
-«ومتى …؟» — how people chain questions) with the history [(Q1, the assistant's answer to Q1)]. Q1's answer is taken
+«ومتى …؟» — how people chain questions; an English one «And …?») with the history [(Q1, the assistant's answer to Q1)]. Q1's answer is taken
 from the single-turn run ``--single`` (``assistant eval --squad FILE --out RUN``), or asked live when that run lacks it.
 The follow-up run is written like any eval run (results.jsonl, summary.json, report.html), and the script prints its
 metrics beside the single-turn ones on the same questions: a follow-up that is a complete question should be answered
@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.arabic import script_of  # noqa: E402
 from assistant.evaluation import run_eval, squad_assistant  # noqa: E402
 from assistant.metrics import summarize  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
@@ -30,6 +31,16 @@ from assistant.settings import Settings  # noqa: E402
 
 def _article(doc: str) -> str:
     return doc.rsplit("#", 1)[0]
+
+
+_OPENERS = {"what", "who", "whom", "whose", "when", "where", "which", "why", "how", "in", "on", "at", "for", "from",
+            "to", "by", "with", "during", "is", "are", "was", "were", "do", "does", "did", "can", "according"}
+
+
+def _lowered(question: str) -> str:
+    """«What …?» → «what …?» after «And»; a name keeps its capital («Iraq …»)."""
+    first = question.split(" ", 1)[0]
+    return question[:1].lower() + question[1:] if first.lower() in _OPENERS else question
 
 
 def followup_rows(rows, answer_of, switch: bool = False) -> list:
@@ -53,7 +64,8 @@ def followup_rows(rows, answer_of, switch: bool = False) -> list:
         if first is None or first.id == row.id:
             continue
         question = row.question.strip()
-        out.append(replace(row, id=f"{row.id}~f", question=f"و{question}", history=((first.question, answer_of(first)),),
+        chained = f"And {_lowered(question)}" if script_of(question) == "latin" else f"و{question}"
+        out.append(replace(row, id=f"{row.id}~f", question=chained, history=((first.question, answer_of(first)),),
                            tags=(*row.tags, "follow-up")))
     return out
 

@@ -85,3 +85,17 @@ def test_a_dialect_question_is_searched_as_asked_and_in_msa_and_judged_in_msa():
     assert a.asked == "أين الأسود تعيش؟"  # «بتعيش», «فين» are in no document: not unknown question words
     msa = analyse("أين تعيش الأسود؟")
     assert msa.also_search == () and msa.asked == msa.query == msa.question
+
+
+def test_a_dialect_follow_up_of_its_own_is_searched_as_typed_and_in_msa(fake_assistant):
+    """A follow-up that changes topic is searched as asked, not completed from the last turn; typed in dialect, its
+    MSA form is searched beside it, as a dialect question asked alone is."""
+    previous = ("كم عدد المشاركين في الحملة الوطنية؟", "240 [1]")
+    question = "وشكون اللي افتتح اليوم التواصلي فالرباط؟"
+    a = analyse(question, [previous])
+    assert a.follow_up and a.query == question
+    assert a.also_search == (a.reader_question,) and "من" in a.reader_question.split()
+    assert fake_assistant.retrieve(a)[0].chunk.source.startswith("003_")
+    # in MSA nothing more is searched; a short follow-up naming something new is searched in its MSA form
+    assert analyse("ومن افتتح اليوم التواصلي في الرباط؟", [previous]).also_search == ()
+    assert analyse("وشكون آمي بوب؟", [previous]).also_search == ("ومن آمي بوب؟",)

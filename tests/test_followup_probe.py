@@ -38,3 +38,13 @@ def test_with_switch_each_question_follows_the_first_question_of_the_previous_ar
     follow = followup_probe.followup_rows(rows, lambda r: f"جواب {r.id} [1]", switch=True)
     assert [r.id for r in follow] == ["b1~f", "b2~f"]  # the first article has no previous one
     assert all(r.history == (("من هو حمزة؟", "جواب a1 [1]"),) for r in follow)
+
+
+def test_an_english_question_is_chained_with_and():
+    rows = [
+        EvalRow("a1", "Who was Hamza?", gold_docs=("حمزة#0",), expected_answers=("عم النبي",)),
+        EvalRow("a2", "What did the Prophet call him?", gold_docs=("حمزة#0",), expected_answers=("أسد الله",)),
+        EvalRow("a3", "Uhud is where he was killed?", gold_docs=("حمزة#0",), expected_answers=("أحد",)),
+    ]
+    follow = followup_probe.followup_rows(rows, lambda r: f"{r.id} [1]")
+    assert [r.question for r in follow] == ["And what did the Prophet call him?", "And Uhud is where he was killed?"]
