@@ -210,7 +210,9 @@ def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
             query = question
             if msa != question:
                 also_search = (reader_question,)  # typed in dialect: its MSA form is searched too, as when asked alone
-        elif _names_new(bare, history[-1]):  # «ومن هو نجيب محفوظ؟»: searched as asked too (in MSA), fused
+        elif _names_new(bare, history[-1]) or len(arabic.content_words(bare)) >= 3:
+            # «ومن هو نجيب محفوظ؟» may be a new topic; «والهند كم ولاية فيها؟» refers back to what it names
+            # itself: searched as asked too (in MSA), fused with the completed query
             also_search = (msa,)
     elif reader_question != question and not swapped:  # a dialect question is also searched in MSA (fused)
         also_search = (reader_question,)

@@ -139,6 +139,17 @@ def _after_dialect(word: str, position: int) -> str | None:
     return None
 
 
+def _joined_and(word: str) -> bool:
+    """Does the word carry a leading «و» (and) before a definite noun or a known place («والهند», «وسوريا»), not a
+    word of its own that starts with it («والد», «والي», «وزير»)?"""
+    from . import gazetteer
+
+    norm = arabic.normalize(word)
+    if norm[:1] != "و" or len(norm) < 4:
+        return False
+    return norm[1:3] == "ال" and not norm.startswith(("والد", "والي")) or bool(gazetteer.named(word[1:]))
+
+
 def _question_word_last(tokens: list[str]) -> list[str]:
     """A question word the dialect puts at the end, with its noun and preposition («في أي سنة», «كم سنة»), first."""
     norm = [arabic.normalize(t) for t in tokens]
@@ -153,6 +164,8 @@ def _question_word_last(tokens: list[str]) -> list[str]:
                 continue  # «ما» / «متى» … followed by another word is not the asked word at the end
             if i > 1 and norm[i - 1] in _PREPOSITIONS:
                 i -= 1
+            if _joined_and(tokens[0]):  # «والهند فيها كام ولاية؟»: «وكم ولاية الهند فيها؟», the «و» stays first
+                return ["و" + tokens[i], *tokens[i + 1:], tokens[0][1:], *tokens[1:i]]
             return tokens[i:] + tokens[:i]
     return tokens
 

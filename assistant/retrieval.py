@@ -14,6 +14,7 @@ _MARKER = re.compile(r"\[\d+\]")
 _FOLLOW_UP_START = re.compile(r"^\s*(و|ف)(ما|ماذا|من|كم|متي|اين|هل|كيف|لماذا|لم|اي)"
                               r"|^\s*(و|ف)(في|علي|عن|الي|مع|بين|بالنسبه|خارج|داخل)(?!\w)")
 _REFERRING = re.compile(r"(ها|هم|هما|هن|ه)[؟?!.]*$")
+_GOD = re.compile(r"لله[؟?!.)]*$")  # «الله», «لله», «عبدالله»: not a pronoun (normalised)
 # a perfect verb ending the question: «… نُظّمت؟», «… التي شاركت؟» (normalised; not a plural «…ات» or «ال…»)
 _VERB_LAST = re.compile(r"^(?!ال)\w{2,5}[^ا\W]ت$")
 _PASSIVE_MARK = re.compile(r"^\w\u064f")  # a damma on the first letter: «نُظّمت», «رُصد», «عُقد»
@@ -73,7 +74,7 @@ def _referring_word(question: str) -> bool:
 def _referring_ending(question: str) -> bool:
     """Does one of its last two words end in a pronoun («فيها», «شعاره»)? Not normalised: a final ة must not look
     like the pronoun ه."""
-    return any(_REFERRING.search(t) for t in question.split()[-2:])
+    return any(_REFERRING.search(t) and not _GOD.search(arabic.normalize(t)) for t in question.split()[-2:])
 
 
 def search_query(question: str, history: Sequence[Turn] = (), msa: str = "") -> str:

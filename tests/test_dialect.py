@@ -99,3 +99,11 @@ def test_a_dialect_follow_up_of_its_own_is_searched_as_typed_and_in_msa(fake_ass
     # in MSA nothing more is searched; a short follow-up naming something new is searched in its MSA form
     assert analyse("ومن افتتح اليوم التواصلي في الرباط؟", [previous]).also_search == ()
     assert analyse("وشكون آمي بوب؟", [previous]).also_search == ("ومن آمي بوب؟",)
+
+
+def test_a_topic_put_first_keeps_its_and_after_the_question_word_moves_to_the_front():
+    assert msa_question("والهند فيها كام إقليم؟") == "وكم إقليم الهند فيها؟"
+    assert msa_question("والصوفية بتاخد أصولها منين؟") == "ومن أين الصوفية تاخد أصولها؟"
+    assert msa_question("وسوريا اتأسست إمتى؟") == "ومتى سوريا تأسست؟"  # a known place
+    assert msa_question("والده اتولد إمتى؟") == "متى والده ولد؟"  # «والد» is a word
+    assert msa_question("بشار الأسد اتولد إمتى؟") == "متى بشار الأسد ولد؟"

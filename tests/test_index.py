@@ -7,7 +7,7 @@ from assistant.analysis import analyse
 from assistant.chunking import chunk_document
 from assistant.index import Index
 from assistant.loaders import load_document
-from assistant.retrieval import is_follow_up, rrf, search_query
+from assistant.retrieval import is_follow_up, refers_back, rrf, search_query
 from tests.conftest import SEEDS
 
 
@@ -43,6 +43,8 @@ def test_follow_up_detection_and_query_completion():
     assert is_follow_up("وفي عمان؟") and is_follow_up("وعن الإمارات؟") and is_follow_up("And in Oman?")
     assert not is_follow_up("وفرنسا بلد أوروبي كبير؟") and not is_follow_up("فيينا مدينة ماذا؟")
     assert not is_follow_up("ما هي الدولة التي وقعت مذكرة تفاهم مع مكتب الأمم المتحدة في 2024؟")
+    # «الله» ends in «ه» but refers to no one; «his work» does
+    assert refers_back("عمله") and not refers_back("من هو رسول الله") and not refers_back("من هو عبدالله؟")
     q = search_query("وما كان شعاره؟", history)
     assert "الرباط" in q and "شعاره" in q and "[1]" not in q
     assert search_query("ما هي عاصمة المغرب؟", history) == "ما هي عاصمة المغرب؟"
@@ -236,3 +238,27 @@ def test_a_pdf_with_a_wrapped_paragraph_loads_as_one_line_per_paragraph(tmp_path
     plt.close(fig)
     text = load_document(tmp_path / "report.pdf").text
     assert text.split("\n") == [" ".join(printed[:3]), "Results", " ".join(printed[4:])]
+
+
+def test_a_follow_up_that_refers_back_to_what_it_names_itself_is_also_searched_as_asked(fake_assistant):
+    """«والحملة الوطنية المغربية فيها كام مشارك؟» ends in a pronoun, so it is elliptic, but the pronoun's noun is
+    in the question itself: with three content words or more it is searched as asked too (in MSA, fused). The
+    query completed from the last turn alone leans to that turn's document."""
+    previous = ("من هو المنسق المقيم ومنسق الشؤون الإنسانية في العراق؟",
+                "غلام محمد إسحق زى [1]\nوقال نائب الممثل الخاص للأمين العام للأمم المتحدة في العراق، المنسق المقيم [1]")
+    question = "والحملة الوطنية المغربية فيها كام مشارك؟"
+    analysis = analyse(question, [previous])
+    assert analysis.query.startswith(previous[0])
+    assert analysis.also_search == ("وكم مشارك الحملة الوطنية المغربية فيها؟",)
+    assert fake_assistant.retrieve(_completed_only(analysis))[0].chunk.source.startswith("001_")
+    assert fake_assistant.retrieve(analysis)[0].chunk.source.startswith("004_")
+    msa = analyse("واليوم التواصلي في الرباط ما شعاره؟", [previous])
+    assert msa.also_search == ("واليوم التواصلي في الرباط ما شعاره؟",)
+    assert not any(h.chunk.source.startswith("003_") for h in fake_assistant.retrieve(_completed_only(msa)))
+    assert any(h.chunk.source.startswith("003_") for h in fake_assistant.retrieve(msa))
+    # two content words and a pronoun: the conversation's topic only
+    assert analyse("وكم عدد المشاركين فيها؟", [previous]).also_search == ()
+
+
+def _completed_only(analysis):
+    return dataclasses.replace(analysis, also_search=())
