@@ -4,14 +4,15 @@
 question would put it, and leaves every other word as written (display never sees this):
 
 1. dialect words → their MSA forms: question words («فين» → «أين», «إمتى» → «متى», «إيه» → «ما», «انهي» →
-   «أي», «قد إيه» → «كم»), relatives, possessives, demonstratives, pronouns, negation and a few common verbs
-   («اتولد» → «ولد»);
+   «أي», «قد إيه» → «كم», «سنة كام» → «في أي سنة»), relatives, possessives, demonstratives, pronouns, negation
+   and a few common verbs («اتولد» → «ولد»);
 2. only in a question that step 1 found dialect in: the verb prefixes of the dialects — «بيعيش» → «يعيش»
    (Levantine / Egyptian b-), «كيتعرف» → «يتعرف» (Maghrebi k-), «فالعالم» → «في العالم», «بهالاسم» → «بهذا
    الاسم» — never on a place the gazetteer knows or a common MSA word that starts the same way («بيروت»,
    «بين», «كتاب», «كندا»);
 3. a question word the dialect puts last goes first, as in MSA: «بشار الأسد اتولد إمتى؟» → «متى بشار الأسد
-   ولد؟», «صراع العروش ده إيه؟» → «ما صراع العروش؟», «اللبوات بتعيش كام سنة؟» → «كم سنة اللبوات تعيش؟».
+   ولد؟», «صراع العروش ده إيه؟» → «ما صراع العروش؟», «اللبوات بتعيش كام سنة؟» → «كم سنة اللبوات تعيش؟»; a topic put first keeps its «و» there: «والهند فيها كام
+   إقليم؟» → «وكم إقليم الهند فيها؟».
 
 Words are looked up twice: as typed without diacritics (where normalising would confuse two words: the
 Egyptian «إيه» / «ايه» is not «آية»), then normalised. Written from how the dialects form questions, not from
@@ -39,6 +40,7 @@ QUESTION_MSA = {
     "لاشمن": "لأي", "لانهي": "لأي", "فاشمن": "في أي", "فانهي": "في أي", "باشمن": "بأي", "بانهي": "بأي",
     "واش": "هل",
     "قد ايه": "كم", "قد ايش": "كم", "اد ايه": "كم", "قد اش": "كم", "عشان ايه": "لماذا", "علشان ايه": "لماذا",
+    "سنة كام": "في أي سنة", "عام كام": "في أي عام", "سنة قديش": "في أي سنة", "عام قديش": "في أي عام",
 }
 # words that normalising would confuse with an MSA word: looked up as typed (diacritics and tatweel removed)
 QUESTION_AS_TYPED = {"إيه": "ما", "ايه": "ما", "بإيه": "بماذا", "بايه": "بماذا", "لإيه": "لماذا", "لايه": "لماذا",
@@ -186,7 +188,9 @@ def msa_question(text: str) -> str:
     i = 0
     while i < len(tokens):
         pair = arabic.normalize(" ".join(_WORD.findall(" ".join(tokens[i:i + 2]))))
-        if i + 1 < len(tokens) and " " in pair and pair in _WORDS:  # «قد إيه»
+        if i + 1 < len(tokens) and " " in pair and pair in _WORDS:  # «قد إيه», «سنة كام»
+            if _WORDS[pair].startswith("في ") and out and arabic.normalize(out[-1]) == "في":
+                out.pop()  # «في سنة كام»: «في أي سنة»
             out.append(_WORDS[pair])
             dialect, i = True, i + 2
             continue

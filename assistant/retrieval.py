@@ -19,7 +19,8 @@ _GOD = re.compile(r"لله[؟?!.)]*$")  # «الله», «لله», «عبدال
 _VERB_LAST = re.compile(r"^(?!ال)\w{2,5}[^ا\W]ت$")
 _PASSIVE_MARK = re.compile(r"^\w\u064f")  # a damma on the first letter: «نُظّمت», «رُصد», «عُقد»
 _NOUNS_IN_T = frozenset(arabic.normalize(w) for w in "وقت بيت صوت موت زيت سبت بنت أخت صمت تحت ثابت ميت".split())
-_REFERRING_WORDS = {"هذا", "هذه", "ذلك", "تلك", "هؤلاء", "it", "they", "them", "this", "that", "there", "he", "she", "his", "her", "its", "their"}
+_REFERRING_WORDS = {"هذا", "هذه", "ذلك", "تلك", "هؤلاء", "it", "they", "them", "this", "that", "these",
+                    "those", "there", "he", "she", "him", "his", "her", "its", "their"}
 
 
 def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> dict[str, float]:

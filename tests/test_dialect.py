@@ -107,3 +107,10 @@ def test_a_topic_put_first_keeps_its_and_after_the_question_word_moves_to_the_fr
     assert msa_question("وسوريا اتأسست إمتى؟") == "ومتى سوريا تأسست؟"  # a known place
     assert msa_question("والده اتولد إمتى؟") == "متى والده ولد؟"  # «والد» is a word
     assert msa_question("بشار الأسد اتولد إمتى؟") == "متى بشار الأسد ولد؟"
+
+
+def test_year_how_many_asks_which_year():
+    """Egyptian «سنة كام» («year how-many») asks for a date, not a count."""
+    assert msa_question("سوريا خدت استقلالها سنة كام؟") == "في أي سنة سوريا أخذت استقلالها؟"
+    assert msa_question("في سنة كام اتأسست الشركة؟") == "في أي سنة تأسست الشركة؟"
+    assert question_type("الحرب خلصت عام كام؟") == "date" and question_type("اللبوات بتعيش كام سنة؟") == "number"

@@ -45,6 +45,7 @@ def test_follow_up_detection_and_query_completion():
     assert not is_follow_up("ما هي الدولة التي وقعت مذكرة تفاهم مع مكتب الأمم المتحدة في 2024؟")
     # «الله» ends in «ه» but refers to no one; «his work» does
     assert refers_back("عمله") and not refers_back("من هو رسول الله") and not refers_back("من هو عبدالله؟")
+    assert refers_back("What did the Prophet call him?") and refers_back("Who funded these?")
     q = search_query("وما كان شعاره؟", history)
     assert "الرباط" in q and "شعاره" in q and "[1]" not in q
     assert search_query("ما هي عاصمة المغرب؟", history) == "ما هي عاصمة المغرب؟"
