@@ -210,10 +210,13 @@ def analyse(question: str, history: Sequence[Turn] = ()) -> Analysis:
             query = question
             if msa != question:
                 also_search = (reader_question,)  # typed in dialect: its MSA form is searched too, as when asked alone
-        elif _names_new(bare, history[-1]) or len(arabic.content_words(bare)) >= 3:
-            # «ومن هو نجيب محفوظ؟» may be a new topic; «والهند كم ولاية فيها؟» refers back to what it names
-            # itself: searched as asked too (in MSA), fused with the completed query
+        elif _names_new(bare, history[-1]):  # «ومن هو نجيب محفوظ؟» may be a new topic: searched as asked too
             also_search = (msa,)
+        elif len(arabic.content_words(bare)) >= 3:
+            # «والهند كم ولاية فيها؟» refers back to what it names itself: searched as asked too (in MSA, fused
+            # with the completed query) and read alone, without the last question's topic
+            also_search = (msa,)
+            reader_question = asked = follow_up_question(bare, "")
     elif reader_question != question and not swapped:  # a dialect question is also searched in MSA (fused)
         also_search = (reader_question,)
     language, named = arabic.script_of(question), gazetteer.named(_without_asked_kind(asked))

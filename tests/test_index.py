@@ -243,14 +243,16 @@ def test_a_pdf_with_a_wrapped_paragraph_loads_as_one_line_per_paragraph(tmp_path
 
 def test_a_follow_up_that_refers_back_to_what_it_names_itself_is_also_searched_as_asked(fake_assistant):
     """«والحملة الوطنية المغربية فيها كام مشارك؟» ends in a pronoun, so it is elliptic, but the pronoun's noun is
-    in the question itself: with three content words or more it is searched as asked too (in MSA, fused). The
-    query completed from the last turn alone leans to that turn's document."""
+    in the question itself: with three content words or more it is searched as asked too (in MSA, fused) and read
+    alone, without the last question's topic. The query completed from the last turn alone leans to that turn's
+    document."""
     previous = ("من هو المنسق المقيم ومنسق الشؤون الإنسانية في العراق؟",
                 "غلام محمد إسحق زى [1]\nوقال نائب الممثل الخاص للأمين العام للأمم المتحدة في العراق، المنسق المقيم [1]")
     question = "والحملة الوطنية المغربية فيها كام مشارك؟"
     analysis = analyse(question, [previous])
     assert analysis.query.startswith(previous[0])
     assert analysis.also_search == ("وكم مشارك الحملة الوطنية المغربية فيها؟",)
+    assert analysis.reader_question == analysis.asked == "كم مشارك الحملة الوطنية المغربية فيها؟"  # read alone
     assert fake_assistant.retrieve(_completed_only(analysis))[0].chunk.source.startswith("001_")
     assert fake_assistant.retrieve(analysis)[0].chunk.source.startswith("004_")
     msa = analyse("واليوم التواصلي في الرباط ما شعاره؟", [previous])
