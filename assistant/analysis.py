@@ -125,7 +125,8 @@ class Analysis:
     named: tuple[str, ...] = ()  # places (normalised) and numbers ``asked`` names (``gazetteer.named``)
     hint: str = ""  # an English question's places in Arabic, appended to query and reader_question
     previous_answer: str = ""  # a follow-up's: the last turn's short answer (a follow-up asks something else)
-    # further queries whose rankings are fused beside ``query``'s: a dialect question's MSA form
+    # further queries whose rankings are fused beside ``query``'s: a dialect question's MSA form; a follow-up that
+    # may have changed topic, as asked (in MSA)
     also_search: tuple[str, ...] = ()
     gloss: str = ""  # an English question's other words in the documents' Arabic (``glossary``): read, not searched
 

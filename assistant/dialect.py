@@ -11,8 +11,8 @@ question would put it, and leaves every other word as written (display never see
    الاسم» — never on a place the gazetteer knows or a common MSA word that starts the same way («بيروت»,
    «بين», «كتاب», «كندا»);
 3. a question word the dialect puts last goes first, as in MSA: «بشار الأسد اتولد إمتى؟» → «متى بشار الأسد
-   ولد؟», «صراع العروش ده إيه؟» → «ما صراع العروش؟», «اللبوات بتعيش كام سنة؟» → «كم سنة اللبوات تعيش؟»; a topic put first keeps its «و» there: «والهند فيها كام
-   إقليم؟» → «وكم إقليم الهند فيها؟».
+   ولد؟», «صراع العروش ده إيه؟» → «ما صراع العروش؟», «اللبوات بتعيش كام سنة؟» → «كم سنة اللبوات تعيش؟»;
+   a topic put first keeps its «و» there: «والهند فيها كام إقليم؟» → «وكم إقليم الهند فيها؟».
 
 Words are looked up twice: as typed without diacritics (where normalising would confuse two words: the
 Egyptian «إيه» / «ايه» is not «آية»), then normalised. Written from how the dialects form questions, not from

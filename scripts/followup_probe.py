@@ -3,13 +3,14 @@ paragraph and the answer the assistant gave it.
 
     python scripts/followup_probe.py ../shared/train/arcd-test.json --single runs/arcd-test --out runs/followup
 
-For every answerable question Q2 whose paragraph has an earlier question Q1, the probe asks «و» + Q2 («وما …؟»,
-«ومتى …؟» — how people chain questions; an English one «And …?») with the history [(Q1, the assistant's answer to Q1)]. Q1's answer is taken
-from the single-turn run ``--single`` (``assistant eval --squad FILE --out RUN``), or asked live when that run lacks it.
-The follow-up run is written like any eval run (results.jsonl, summary.json, report.html), and the script prints its
-metrics beside the single-turn ones on the same questions: a follow-up that is a complete question should be answered
-as well as the question alone, so the gap is what the conversation machinery costs. ``--switch`` asks each after the first question of the previous
-article instead: a conversation that changes topic, where the last turn must not pull the answer its way.
+For every answerable question Q2 whose paragraph has an earlier question Q1, the probe asks «و» + Q2 («وما …؟», «ومتى
+…؟» — how people chain questions; an English one «And …?») with the history [(Q1, the assistant's answer to Q1)]. Q1's
+answer is taken from the single-turn run ``--single`` (``assistant eval --squad FILE --out RUN``), or asked live when
+that run lacks it. The follow-up run is written like any eval run (results.jsonl, summary.json, report.html), and the
+script prints its metrics beside the single-turn ones on the same questions: a follow-up that is a complete question
+should be answered as well as the question alone, so the gap is what the conversation machinery costs. ``--switch``
+asks each after the first question of the previous article instead: a conversation that changes topic, where the last
+turn must not pull the answer its way.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def _lowered(question: str) -> str:
 
 
 def followup_rows(rows, answer_of, switch: bool = False) -> list:
-    """Rows asked as «و» + question after the first question of the same paragraph (answerable ones only); with
+    """Rows asked as «و» + question («And …» in English) after the first question of the same paragraph (answerable ones only); with
     ``switch``, after the first question of the previous article instead (the conversation changes topic)."""
     out, previous, articles = [], {}, []
     for row in rows:
